@@ -1,0 +1,100 @@
+"""The channel contract: what every regional channel (portal, email, SMS …) provides.
+
+A channel knows its source's protocol and vocabulary and nothing else: it hands
+raw items, exactly as received, to `connector.intake`, which stores them before
+anything is acknowledged. Channels never map fields (profiles do) and never touch
+the store (intake does).
+
+Subclasses set `kind`, `settings_schema` and `secrets`, and implement the hooks
+they support. Pulling channels implement `fetch`; the others keep the default,
+which raises NotImplementedError naming itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import ClassVar, Iterator
+
+from ..http import RetryPolicy
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """One inbound item as received. `external_id` is the dedup key within the channel."""
+
+    channel_id: str
+    external_id: str
+    payload: bytes
+    media_type: str = "application/json"
+    received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    meta: dict = field(default_factory=dict)
+
+    def record(self):
+        """The payload as parsed JSON (for JSON channels)."""
+        return json.loads(self.payload)
+
+
+@dataclass
+class Batch:
+    """Items to commit together, and the cursor to store in the same transaction
+    (None: leave the cursor where it is, e.g. in the middle of a page walk)."""
+
+    items: list[RawItem]
+    cursor: str | None = None
+
+
+@dataclass
+class ProbeResult:
+    ok: bool
+    detail: str
+
+
+class Channel:
+    """Base class. `settings` is the channel's block from the config, defaults filled in."""
+
+    kind: ClassVar[str] = ""
+    settings_schema: ClassVar[dict] = {"type": "object"}
+    secrets: ClassVar[tuple[str, ...]] = ()
+    pulls: ClassVar[bool] = False
+    receives: ClassVar[bool] = False
+
+    def __init__(self, settings: dict, context: "ChannelContext"):
+        self.settings = settings
+        self.context = context
+        self.id: str = settings["id"]
+
+    def fetch(self, cursor: str | None) -> Iterator[Batch]:
+        """Pull: yield batches of new raw items starting from `cursor` (None: the beginning).
+
+        Must be idempotent for a given cursor: the same cursor may be fetched again after
+        a crash, and intake drops what it already has. Raise TransientError subclasses
+        for an unreachable source, PermanentError subclasses for a refusal."""
+        raise NotImplementedError(f"{type(self).__name__}.fetch")
+
+    def record(self, item: RawItem):
+        """The record the mapping profile reads, parsed from a raw item. Default: JSON.
+        Raise ValueError for an item that cannot be read; intake quarantines it."""
+        return item.record()
+
+    def acknowledge(self, items: list[RawItem]) -> None:
+        """Tell the source these items are safely stored. Runs only after the commit.
+        Default: nothing to do (pull channels that use a cursor need no acknowledgement)."""
+
+    def probe(self) -> ProbeResult:
+        """Check connectivity and credentials (used by `check-config --probe`)."""
+        return ProbeResult(True, "nothing to check")
+
+    def close(self) -> None:
+        """Release connections. Default: nothing to release."""
+
+
+@dataclass
+class ChannelContext:
+    """What a channel may know about the connector it runs in."""
+
+    connector_id: str
+    tz: object
+    timeout_s: float = 30.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)

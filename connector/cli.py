@@ -1,0 +1,366 @@
+"""The `lapor-connector` command. Thin: parse arguments, call the module that
+does the work, print. Command groups owned by other modules (hub, portal-sim,
+demo) are registered at the bottom.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from . import __version__
+from . import config as config_mod
+from .errors import ConfigError, ConnectorError
+
+CONFIG_OPTION = click.option(
+    "-c", "--config", "config_path", envvar="LAPOR_CONNECTOR_CONFIG", default="config.yaml", show_default=True,
+    type=click.Path(dir_okay=False), help="Configuration file (env LAPOR_CONNECTOR_CONFIG).")
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def load_config(path: str):
+    """The checked config, or exit 2 with one line per problem."""
+    try:
+        return config_mod.load(path)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            click.echo(line, err=True)
+        sys.exit(2)
+
+
+def open_connector(path: str):
+    from .daemon import Connector
+
+    config = load_config(path)
+    try:
+        connector = Connector(config)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            click.echo(line, err=True)
+        sys.exit(2)
+    connector.store.upgrade()
+    return connector
+
+
+@click.group()
+@click.version_option(__version__, prog_name="lapor-connector")
+def main():
+    """lapor-connector: carries complaints from regional channels to the national SP4N-LAPOR! hub."""
+
+
+@main.command("check-config")
+@click.argument("config_path", type=click.Path(dir_okay=False))
+@click.option("--probe", is_flag=True, help="Also contact every channel's source and the hub.")
+def check_config(config_path, probe):
+    """Check a configuration file: one line per problem, naming the key."""
+    from . import channels as channel_kinds
+
+    config = load_config(config_path)
+    try:
+        built = channel_kinds.build(config)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            click.echo(line, err=True)
+        sys.exit(2)
+    click.echo(f"{config_path}: OK: connector {config.connector_id}, {len(built)} channel(s): "
+               + ", ".join(f"{cid} [{ch.kind}]" for cid, ch in built.items()))
+    if probe:
+        sys.exit(_probe(config, built))
+
+
+def _probe(config, built) -> int:
+    from .hub_client import HubClient
+
+    failed = 0
+    for cid, channel in built.items():
+        result = channel.probe()
+        failed += not result.ok
+        click.echo(f"  channel {cid}: {'ok' if result.ok else 'FAILED'}: {result.detail}")
+    try:
+        HubClient.from_config(config).stats()
+        click.echo("  hub: ok")
+    except ConnectorError as exc:
+        failed += 1
+        click.echo(f"  hub: FAILED: {exc}")
+    return 1 if failed else 0
+
+
+@main.command()
+@CONFIG_OPTION
+def run(config_path):
+    """Run the daemon: scheduled pulls and delivery, and the web app. Stops cleanly on SIGTERM."""
+    from .daemon import Daemon
+
+    config = load_config(config_path)
+    setup_logging(config.data["log"]["level"])
+    try:
+        daemon = Daemon(config)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            click.echo(line, err=True)
+        sys.exit(2)
+    daemon.run_forever()
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--once", is_flag=True, help="One cycle: pull every channel once, deliver what is due, exit.")
+@click.option("--timeout", default=600.0, show_default=True, help="Without --once: give up after this many seconds.")
+def sync(config_path, once, timeout):
+    """Pull and deliver now. Without --once, repeat until nothing is left to deliver (waiting out backoffs)."""
+    from . import outbox
+
+    setup_logging("WARNING")
+    connector = open_connector(config_path)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            stats = connector.cycle()
+            _print_cycle(stats)
+            with connector.store.transaction() as session:
+                wait = outbox.next_due_in(session)
+            if once or wait is None or time.monotonic() + wait > deadline:
+                break
+            time.sleep(max(wait, 0.2))
+    finally:
+        connector.close()
+    sys.exit(1 if stats.errors else 0)
+
+
+def _print_cycle(stats) -> None:
+    for cid, s in stats.intake.items():
+        click.echo(f"{cid}: {s.received} received, {s.accepted} new, {s.quarantined} quarantined, "
+                   f"{s.duplicates} repeats, {s.revisions} revisions")
+    d = stats.delivery
+    click.echo(f"hub: {d.delivered} delivered ({d.duplicates} already there), {d.retried} to retry, {d.dead} dead")
+    for error in stats.errors:
+        click.echo(f"error: {error}", err=True)
+
+
+@main.command()
+@CONFIG_OPTION
+def status(config_path):
+    """Counts: complaints, outbox states, open quarantine."""
+    from . import outbox
+    from .store.models import Complaint, QuarantineItem
+
+    connector = open_connector(config_path)
+    with connector.store.transaction() as session:
+        complaints = session.scalar(select(func.count()).select_from(Complaint))
+        counts = outbox.counts(session)
+        open_q = session.scalar(select(func.count()).select_from(QuarantineItem).where(QuarantineItem.state == "open"))
+    connector.close()
+    click.echo(f"complaints: {complaints}")
+    click.echo("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"))
+    click.echo(f"quarantine (open): {open_q}")
+
+
+@main.group()
+def db():
+    """The connector's store."""
+
+
+@db.command("upgrade")
+@CONFIG_OPTION
+def db_upgrade(config_path):
+    """Apply the database migrations (also done on every start)."""
+    from .store.db import Store
+
+    config = load_config(config_path)
+    store = Store(config.store_url)
+    store.upgrade()
+    store.dispose()
+    click.echo("store is at the newest schema")
+
+
+@main.group()
+def mapping():
+    """Mapping profiles."""
+
+
+@mapping.command("try")
+@click.argument("profile_path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("sample", type=click.File("rb"))
+@click.option("--connector-id", default="try", show_default=True)
+@click.option("--timezone", "tz_name", default="Asia/Makassar", show_default=True)
+def mapping_try(profile_path, sample, connector_id, tz_name):
+    """Map SAMPLE.json (one record, or a list of records) with PROFILE; print each report or its errors."""
+    from zoneinfo import ZoneInfo
+
+    from .channels.base import RawItem
+    from .canonical import canonical_json
+    from .mapping.profile import Profile, get_path
+    from .normalize import Normalizer
+
+    try:
+        profile = Profile.load(profile_path)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    try:
+        data = json.load(sample)
+    except ValueError as exc:
+        click.echo(f"{sample.name}: not JSON: {exc}", err=True)
+        sys.exit(2)
+    normalize = Normalizer(profile, connector_id, ZoneInfo(tz_name))
+    id_path = (profile.source or {}).get("id", "id")
+    failed = 0
+    for i, record in enumerate(data if isinstance(data, list) else [data]):
+        ref = get_path(record, id_path) if isinstance(record, dict) else None
+        ref = str(ref) if isinstance(ref, (str, int)) else f"sample-{i}"
+        result = normalize(RawItem(profile.name, ref, canonical_json(record).encode()))
+        failed += not result.ok
+        _print_result(ref, result)
+    sys.exit(1 if failed else 0)
+
+
+def _print_result(ref: str, result) -> None:
+    if result.ok:
+        click.echo(json.dumps(result.report, indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"record {ref}: rejected")
+        for problem in result.problems:
+            click.echo(f"  {problem}")
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}")
+    for item in result.review:
+        click.echo(f"  review: {item['field']}: {item['reason']}")
+
+
+# -- dead letters and quarantine -------------------------------------------------------
+
+@main.group()
+def dlq():
+    """Outbox items that will not be retried (dead letters)."""
+
+
+@dlq.command("list")
+@CONFIG_OPTION
+@click.option("--limit", default=100, show_default=True)
+def dlq_list(config_path, limit):
+    """Dead outbox items with their reasons."""
+    from . import outbox
+    from .store.models import Complaint
+
+    connector = open_connector(config_path)
+    with connector.store.transaction() as session:
+        rows = outbox.dead(session, limit)
+        refs = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_([r.complaint_id for r in rows])))}
+        lines = [f"{r.id}\t{r.kind}\t{refs[r.complaint_id].channel_id}/{refs[r.complaint_id].source_ref}\t"
+                 f"{r.attempts} attempts\t{r.last_error_code}: {r.last_error}" for r in rows]
+    connector.close()
+    click.echo("\n".join(lines) if lines else "no dead items")
+
+
+@dlq.command("show")
+@CONFIG_OPTION
+@click.argument("item_id", type=int)
+def dlq_show(config_path, item_id):
+    """One dead item: why it died and what it holds (personal data masked)."""
+    from .masking import mask_report
+    from .store.models import Complaint, OutboxItem
+
+    connector = open_connector(config_path)
+    with connector.store.transaction() as session:
+        row = session.get(OutboxItem, item_id)
+        complaint = session.get(Complaint, row.complaint_id) if row and row.complaint_id else None
+        if row is None:
+            click.echo(f"no outbox item {item_id}", err=True)
+            sys.exit(1)
+        click.echo(f"item {row.id}: {row.kind} → {row.target}, state {row.state}, {row.attempts} attempts")
+        click.echo(f"key: {row.idempotency_key}")
+        click.echo(f"last error: {row.last_error_code}: {row.last_error}")
+        if complaint is not None:
+            click.echo(json.dumps(mask_report(complaint.report), indent=2, ensure_ascii=False))
+    connector.close()
+
+
+@dlq.command("replay")
+@CONFIG_OPTION
+@click.argument("item_ids", type=int, nargs=-1)
+@click.option("--all", "replay_all", is_flag=True, help="Replay every dead item.")
+def dlq_replay(config_path, item_ids, replay_all):
+    """Put dead items back in the queue (by id, or --all)."""
+    from . import outbox
+
+    if not item_ids and not replay_all:
+        raise click.UsageError("name item ids or use --all")
+    connector = open_connector(config_path)
+    with connector.store.transaction() as session:
+        count = outbox.replay(session, None if replay_all else list(item_ids))
+    connector.close()
+    click.echo(f"{count} item(s) back in the queue")
+
+
+@main.group()
+def quarantine():
+    """Inbound items that could not become a valid report."""
+
+
+@quarantine.command("list")
+@CONFIG_OPTION
+@click.option("--all", "show_all", is_flag=True, help="Also resolved and discarded items.")
+def quarantine_list(config_path, show_all):
+    """Quarantined items with every reason."""
+    from .store.models import QuarantineItem
+
+    connector = open_connector(config_path)
+    with connector.store.transaction() as session:
+        query = select(QuarantineItem).order_by(QuarantineItem.id)
+        if not show_all:
+            query = query.where(QuarantineItem.state == "open")
+        for row in session.scalars(query):
+            reasons = "; ".join(f"{p['path']}: {p['message']}" for p in row.problems)
+            click.echo(f"{row.id}\t{row.channel_id}/{row.external_id}\t{row.state}\t{reasons}")
+    connector.close()
+
+
+@quarantine.command("show")
+@CONFIG_OPTION
+@click.argument("item_id", type=int)
+def quarantine_show(config_path, item_id):
+    """One quarantined item: its reasons and the record as received (personal data masked)."""
+    from .masking import mask_record
+    from .store.models import IntakeItem, QuarantineItem
+
+    connector = open_connector(config_path)
+    with connector.store.transaction() as session:
+        row = session.get(QuarantineItem, item_id)
+        if row is None:
+            click.echo(f"no quarantine item {item_id}", err=True)
+            sys.exit(1)
+        intake = session.get(IntakeItem, row.intake_id)
+        click.echo(f"item {row.id}: {row.channel_id}/{row.external_id}, {row.state}, received {intake.received_at.isoformat()}")
+        for p in row.problems:
+            click.echo(f"  {p['path']}: {p['message']}" + (f" (source field '{p['source']}')" if p.get("source") else ""))
+        channel = connector.channels.get(row.channel_id)
+        personal = channel.profile.personal_sources() if channel is not None else []
+        try:
+            click.echo(json.dumps(mask_record(json.loads(intake.payload), personal), indent=2, ensure_ascii=False))
+        except ValueError:
+            click.echo(f"  (payload: {len(intake.payload)} bytes of {intake.media_type})")
+    connector.close()
+
+
+def _register_subcommands() -> None:
+    from .demo import demo
+    from .hub.cli import hub
+    from .sim.cli import portal_sim
+
+    main.add_command(hub)
+    main.add_command(portal_sim)
+    main.add_command(demo)
+
+
+_register_subcommands()

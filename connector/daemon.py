@@ -1,0 +1,140 @@
+"""The daemon: wires the plain job functions to APScheduler and serves the web app.
+
+Jobs: one pull job per pulling channel (every `poll_every_s`) and one delivery
+job (every `delivery.every_s`), each with at most one instance running. SIGTERM
+or SIGINT sets a stop event that the jobs check between batches, then the
+scheduler waits for running jobs to finish their transaction: nothing is left
+half written (and a SIGKILL is covered by the outbox leases and the cursors).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from . import channels as channel_kinds
+from .delivery import Deliverer, DeliveryStats
+from .errors import ConnectorError
+from .hub_client import HubClient
+from .http import RetryPolicy
+from .intake import IntakeStats, pull_channel
+from .normalize import Normalizer
+from .store.db import Store
+from .timeutil import utcnow
+from .web.app import create_app
+from .web.serve import ServerThread, parse_listen
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleStats:
+    intake: dict[str, IntakeStats] = field(default_factory=dict)
+    delivery: DeliveryStats = field(default_factory=DeliveryStats)
+    errors: list[str] = field(default_factory=list)
+
+
+class Connector:
+    """Everything one connector process needs, built from a checked Config."""
+
+    def __init__(self, config, store: Store | None = None):
+        self.config = config
+        self.store = store or Store(config.store_url)
+        self.channels = channel_kinds.build(config)
+        self.normalizers = {cid: Normalizer(ch.profile, config.connector_id, config.tz, ch.record)
+                            for cid, ch in self.channels.items()}
+        self.deliverer = Deliverer(
+            self.store, HubClient.from_config(config), RetryPolicy.from_config(config.retry),
+            batch_size=int(config.hub["batch_size"]), lease_s=float(config.delivery["lease_s"]))
+        self.stop_event = threading.Event()
+
+    def pull(self, channel_id: str) -> IntakeStats:
+        """Job: one pull cycle of one channel. Errors are logged; the next cycle retries."""
+        try:
+            return pull_channel(self.store, self.channels[channel_id], self.normalizers[channel_id], self.stop_event)
+        except ConnectorError as exc:
+            log.warning("pull %s failed (%s): %s", channel_id, exc.code, exc)
+            raise
+
+    def deliver(self) -> DeliveryStats:
+        """Job: deliver what is due."""
+        return self.deliverer.deliver_due(self.stop_event)
+
+    def cycle(self) -> CycleStats:
+        """One pull of every channel, then delivery of everything due (`sync --once`)."""
+        stats = CycleStats()
+        for channel_id in self.channels:
+            try:
+                stats.intake[channel_id] = self.pull(channel_id)
+            except ConnectorError as exc:
+                stats.errors.append(f"{channel_id}: {exc}")
+        stats.delivery = self.deliver()
+        return stats
+
+    def close(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+        self.store.dispose()
+
+
+class Daemon:
+    """`lapor-connector run`: scheduler + web server around a Connector."""
+
+    def __init__(self, config):
+        self.config = config
+        self.connector = Connector(config)
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=max(2, len(self.connector.channels) + 1))},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+            timezone="UTC",
+        )
+        self.web: ServerThread | None = None
+
+    def start(self) -> None:
+        self.connector.store.upgrade()
+        now = utcnow()
+        for channel_id, channel in self.connector.channels.items():
+            if channel.pulls:
+                every = float(channel.settings.get("poll_every_s", 60))
+                self.scheduler.add_job(self._quiet(self.connector.pull), "interval", args=[channel_id], seconds=every,
+                                       id=f"pull:{channel_id}", next_run_time=now)
+        self.scheduler.add_job(self._quiet(self.connector.deliver), "interval", seconds=float(self.config.delivery["every_s"]),
+                               id="deliver", next_run_time=now)
+        host, port = parse_listen(self.config.web["listen"])
+        self.web = ServerThread(create_app(self.config, self.connector.store), host, port, name="connector-web").start()
+        self.scheduler.start()
+        log.info("connector %s running: %d channel(s), web on %s", self.config.connector_id, len(self.connector.channels), self.web.url)
+
+    @staticmethod
+    def _quiet(job):
+        """Jobs log their own errors; the scheduler must not print tracebacks with payloads in them."""
+        def run(*args):
+            try:
+                job(*args)
+            except ConnectorError:
+                pass
+            except Exception:  # noqa: BLE001 - a bug must not kill the scheduler thread
+                log.exception("job %s crashed", getattr(job, "__name__", job))
+        run.__name__ = getattr(job, "__name__", "job")
+        return run
+
+    def stop(self) -> None:
+        self.connector.stop_event.set()
+        self.scheduler.shutdown(wait=True)
+        if self.web is not None:
+            self.web.stop()
+        self.connector.close()
+        log.info("connector stopped cleanly")
+
+    def run_forever(self) -> None:
+        stopped = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stopped.set())
+        self.start()
+        stopped.wait()
+        self.stop()

@@ -1,0 +1,108 @@
+"""Client for the national hub's exchange API (/api/v1, see docs/design.md).
+
+Every call has a timeout and goes through the one retry policy (a few quick
+tries for transient failures). Raises only `TransientError` / `PermanentError`
+subclasses; callers decide what that means for their outbox rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import requests
+
+from . import __version__
+from .errors import HubRejectedError, HubUnavailableError, NotFoundError
+from .http import RetryPolicy, classify, classify_exception
+
+OUTCOMES = ("created", "duplicate", "conflict", "rejected")
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    index: int
+    source_ref: str | None
+    outcome: str
+    tracking_id: str | None
+    errors: list = field(default_factory=list)
+
+
+class HubClient:
+    def __init__(self, url: str, token: str, timeout_s: float = 30.0, policy: RetryPolicy | None = None,
+                 session: requests.Session | None = None):
+        self.base = url.rstrip("/") + "/api/v1"
+        self.timeout_s = timeout_s
+        self.policy = policy or RetryPolicy()
+        self.http = session or requests.Session()
+        self.http.headers.update({
+            "Authorization": f"Bearer {token}",
+            "User-Agent": f"lapor-connector/{__version__}",
+            "Accept": "application/json",
+        })
+
+    @classmethod
+    def from_config(cls, config) -> "HubClient":
+        hub = config.hub
+        return cls(hub["url"], hub["token"], float(hub["timeout_s"]), RetryPolicy.from_config(config.retry))
+
+    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        what = f"hub {method} {path}"
+        try:
+            response = self.http.request(method, self.base + path, timeout=self.timeout_s, **kwargs)
+        except requests.RequestException as exc:
+            raise classify_exception(exc, what, HubUnavailableError) from exc
+        error = classify(response, what, HubUnavailableError, HubRejectedError)
+        if error is not None:
+            raise error
+        return response
+
+    def _json(self, method: str, path: str, **kwargs):
+        def attempt():
+            response = self._request(method, path, **kwargs)
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise HubUnavailableError(f"hub {method} {path}: the answer is not JSON") from exc
+
+        return self.policy.call(attempt)
+
+    def send_reports(self, reports: list[dict]) -> list[ItemResult]:
+        """POST one batch; one ItemResult per report, in order."""
+        body = self._json("POST", "/reports:batch", json={"reports": reports})
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list) or len(results) != len(reports):
+            raise HubUnavailableError("hub POST /reports:batch: the answer does not hold one result per report")
+        parsed = []
+        for i, r in enumerate(results):
+            if not isinstance(r, dict) or r.get("outcome") not in OUTCOMES or r.get("index", i) != i:
+                raise HubUnavailableError(f"hub POST /reports:batch: result {i} is not a valid item result")
+            parsed.append(ItemResult(i, r.get("source_ref"), r["outcome"], r.get("tracking_id"), r.get("errors") or []))
+        return parsed
+
+    def get_report(self, tracking_id: str) -> dict | None:
+        try:
+            return self._json("GET", f"/reports/{requests.utils.quote(tracking_id, safe='')}")
+        except NotFoundError:
+            return None
+
+    def find_report(self, channel_id: str, source_ref: str) -> dict | None:
+        body = self._json("GET", "/reports", params={"channel_id": channel_id, "source_ref": source_ref})
+        reports = body.get("reports") or []
+        return reports[0] if reports else None
+
+    def list_reports(self, limit: int = 1000):
+        """Every report of this connector at the hub, page by page."""
+        after = None
+        while True:
+            params = {"limit": limit, **({"after": after} if after else {})}
+            body = self._json("GET", "/reports", params=params)
+            yield from body.get("reports") or []
+            after = body.get("next_after")
+            if not after:
+                return
+
+    def stats(self) -> dict:
+        return self._json("GET", "/stats")
+
+    def health(self) -> dict:
+        return self._json("GET", "/health")

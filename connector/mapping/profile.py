@@ -1,0 +1,284 @@
+"""The declarative profile engine: a YAML profile turns a source record into the
+fields of a national report.
+
+A profile (mappings/*.yaml, format in schemas/profile.schema.json and the README)
+names, for each target path of the report, where the value comes from (source
+paths or a constant), the transforms to apply in order, and what a missing or
+bad value means (reject the record, or drop the field with a warning). Loading a
+profile checks everything it can up front and reports every problem at once:
+unknown transforms (with the valid names), unknown tables, target paths the
+national schema does not have.
+
+Not here: the `source` envelope, schema validation and the decision to
+quarantine (see `connector.normalize`), HTTP paging (see the portal channel).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import ProfileError
+from ..validate import Problem, load_schema, problems as schema_problems
+from ..yamlfile import read_yaml
+from . import transforms as T
+from .tables import CodeTable, NationalCategories, RegionIndex, read_table_csv
+
+MISSING = object()
+_PERSONAL_PREFIX = "complainant"
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def get_path(record, path: str):
+    """Value at a dotted source path (`pelapor.hp`, `lampiran[0].url`), or MISSING."""
+    value = record
+    for key, index in _PATH_PART.findall(path):
+        if index:
+            if not isinstance(value, list) or int(index) >= len(value):
+                return MISSING
+            value = value[int(index)]
+        elif isinstance(value, dict) and key in value:
+            value = value[key]
+        else:
+            return MISSING
+    return value
+
+
+def set_path(target: dict, path: str, value) -> None:
+    *parents, last = path.split(".")
+    for key in parents:
+        target = target.setdefault(key, {})
+    target[last] = value
+
+
+def _is_empty(value) -> bool:
+    return value is MISSING or value is None or (isinstance(value, str) and not value.strip())
+
+
+@dataclass(frozen=True)
+class Step:
+    transform: T.Transform
+    arg: object
+
+
+@dataclass
+class Rule:
+    target: str
+    sources: tuple[str, ...] = ()
+    const: object = MISSING
+    default: object = MISSING
+    steps: tuple[Step, ...] = ()
+    required: bool = False
+    on_error: str = "reject"
+    raw_to: str | None = None
+    each: dict[str, "Rule"] | None = None
+
+    @property
+    def personal(self) -> bool:
+        return self.target.split(".")[0] == _PERSONAL_PREFIX
+
+
+@dataclass
+class Mapped:
+    """What the profile made of one record."""
+
+    fields: dict
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    review: list[dict] = field(default_factory=list)
+
+
+class _Context:
+    """What transforms may use: the time zone and the tables. Also collects fallbacks."""
+
+    def __init__(self, profile: "Profile", tz: ZoneInfo):
+        self.tz = tz
+        self.regions = profile.regions
+        self.categories = profile.categories
+        self._tables = profile.tables
+        self.fell_back: list[str] = []
+
+    def lookup(self, table: str, value):
+        target, fell_back = self._tables[table].lookup(value)
+        if fell_back:
+            self.fell_back.append(table)
+        return target
+
+
+class Profile:
+    """A loaded, checked mapping profile. Build with `Profile.load(path)`."""
+
+    def __init__(self, data: dict, base_dir: Path, name_hint: str = "profile"):
+        problems: list[str] = [str(p) for p in schema_problems(data, "profile")]
+        if problems:
+            raise ProfileError(problems, source=name_hint)
+        self.data = data
+        self.name: str = data["profile"]
+        self.channel: str = data["channel"]
+        self.timezone: str | None = data.get("timezone")
+        self.source: dict = data.get("source") or {}
+        self.regions = RegionIndex.load()
+        self.categories = NationalCategories.load()
+        self.tables = self._load_tables(data.get("tables") or {}, base_dir, problems)
+        self.rules = [self._rule(t, spec, problems) for t, spec in data["fields"].items()]
+        if self.timezone:
+            _check_zone(self.timezone, "timezone", problems)
+        if problems:
+            raise ProfileError(problems, source=name_hint)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Profile":
+        path = Path(path)
+        return cls(read_yaml(path, interpolate=False) or {}, path.parent, str(path))
+
+    def personal_sources(self) -> list[str]:
+        """Source paths that feed personal fields (complainant.*): what the console masks."""
+        return sorted({src for rule in self.rules if rule.personal for src in rule.sources})
+
+    # -- loading ---------------------------------------------------------------
+
+    def _load_tables(self, specs: dict, base_dir: Path, problems: list[str]) -> dict[str, CodeTable]:
+        tables = {}
+        for name, spec in specs.items():
+            extra = {k: spec[k] for k in ("fallback", "ignore") if k in spec}
+            try:
+                values = read_table_csv(base_dir / spec["file"]) if "file" in spec else {}
+            except (OSError, ValueError) as exc:
+                problems.append(f"tables.{name}.file: {exc}")
+                values = {}
+            tables[name] = CodeTable(name, {**values, **(spec.get("values") or {})}, **extra)
+        return tables
+
+    def _rule(self, target: str, spec: dict, problems: list[str], prefix: str = "fields", schema_root=None) -> Rule:
+        where = f"{prefix}.{target}"
+        schema_root = schema_root or load_schema("report")
+        for path in filter(None, (target, spec.get("raw_to"))):
+            if _target_schema(schema_root, path) is None:
+                problems.append(f"{where}: the national report has no field '{path}'")
+        sources = spec.get("from", ())
+        rule = Rule(
+            target=target,
+            sources=(sources,) if isinstance(sources, str) else tuple(sources),
+            const=spec.get("const", MISSING),
+            default=spec.get("default", MISSING),
+            steps=tuple(self._steps(spec.get("transforms") or [], where, problems)),
+            required=bool(spec.get("required", False)),
+            on_error=spec.get("on_error", "reject"),
+            raw_to=spec.get("raw_to"),
+        )
+        if "each" in spec:
+            item_schema = (_target_schema(schema_root, target) or {}).get("items", {})
+            rule.each = {t: self._rule(t, s, problems, f"{where}.each", item_schema) for t, s in spec["each"].items()}
+        return rule
+
+    def _steps(self, specs: list, where: str, problems: list[str]):
+        for i, spec in enumerate(specs):
+            name, arg = (spec, None) if isinstance(spec, str) else next(iter(spec.items()))
+            transform = T.REGISTRY.get(name)
+            if transform is None:
+                problems.append(f"{where}.transforms[{i}]: unknown transform '{name}' (known: {', '.join(T.names())})")
+                continue
+            if transform.arg == "required" and arg is None:
+                problems.append(f"{where}.transforms[{i}]: transform '{name}' needs an argument ({transform.doc})")
+            if transform.arg == "none" and arg is not None:
+                problems.append(f"{where}.transforms[{i}]: transform '{name}' takes no argument")
+            if name == "table" and arg is not None and arg not in self.tables:
+                problems.append(f"{where}.transforms[{i}]: unknown table '{arg}' (tables: {', '.join(sorted(self.tables)) or 'none'})")
+            yield Step(transform, arg)
+
+    # -- mapping -------------------------------------------------------------------
+
+    def map(self, record: dict, tz: ZoneInfo) -> Mapped:
+        out = Mapped(fields={})
+        ctx = _Context(self, ZoneInfo(self.timezone) if self.timezone else tz)
+        for rule in self.rules:
+            self._apply(rule, record, ctx, out, out.fields)
+        return out
+
+    def _apply(self, rule: Rule, record, ctx: _Context, out: Mapped, target: dict, prefix: str = "$") -> None:
+        path = f"{prefix}.{rule.target}"
+        ctx.fell_back.clear()
+        raw, source = self._read(rule, record)
+        if rule.each is not None and not _is_empty(raw):
+            value = self._map_list(rule, raw, ctx, out, path, source)
+        else:
+            value = self._transform(rule, raw, ctx, out, path, source)
+        if value is MISSING:
+            return
+        if _is_empty(value) and rule.default is not MISSING:
+            value = rule.default
+        if _is_empty(value):
+            if rule.required:
+                out.problems.append(Problem(path, "is missing or empty", source))
+            return
+        set_path(target, rule.target, value)
+        if ctx.fell_back and rule.raw_to:
+            set_path(target, rule.raw_to, str(raw))
+        if ctx.fell_back:
+            out.review.append({"field": path, "reason": f"unknown value, fallback used from table '{ctx.fell_back[-1]}'", "source": source})
+
+    def _read(self, rule: Rule, record):
+        if rule.const is not MISSING:
+            return rule.const, None
+        for source in rule.sources:
+            value = get_path(record, source)
+            if not _is_empty(value):
+                return value, source
+        return MISSING, (rule.sources[0] if rule.sources else None)
+
+    def _transform(self, rule: Rule, value, ctx: _Context, out: Mapped, path: str, source):
+        """Run the rule's steps; returns the value, or MISSING when a dropped field."""
+        for step in rule.steps:
+            if _is_empty(value):
+                break
+            try:
+                value = step.transform.fn(value, step.arg, ctx)
+            except T.TransformError as exc:
+                shown = "the value" if rule.personal else _show(value)
+                message = f"{shown} {exc}"
+                if rule.on_error == "drop":
+                    out.warnings.append(f"{path} left out: {message}" + (f" (source field '{source}')" if source else ""))
+                    return MISSING
+                out.problems.append(Problem(path, message, source))
+                return MISSING
+        return None if value is MISSING else value
+
+    def _map_list(self, rule: Rule, raw, ctx: _Context, out: Mapped, path: str, source):
+        if not isinstance(raw, list):
+            out.problems.append(Problem(path, f"is a {type(raw).__name__}, expected a list", source))
+            return MISSING
+        items = []
+        for i, element in enumerate(raw):
+            mapped: dict = {}
+            before = len(out.problems)
+            for sub in rule.each.values():
+                self._apply(sub, element, ctx, out, mapped, f"{path}[{i}]")
+            if len(out.problems) == before:
+                items.append(mapped)
+        return items
+
+
+def _target_schema(schema: dict, target: str):
+    node = schema
+    for key in target.split("."):
+        props = node.get("properties") if isinstance(node, dict) else None
+        if not props or key not in props:
+            return None
+        node = props[key]
+        if "$ref" in node:
+            node = load_schema("report")["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def _check_zone(name: str, where: str, problems: list[str]) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{where}: unknown time zone '{name}'")
+
+
+def _show(value, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…'"

@@ -1,0 +1,72 @@
+"""Turn one raw item into a national report: parse, map with the channel's
+profile, add the `source` envelope, validate against the exchange schema.
+
+The result says what happened; it never raises for bad input. Deciding what to
+store (complaint or quarantine) is `connector.intake`'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from .channels.base import RawItem
+from .mapping.profile import Profile
+from .timeutil import iso
+from .validate import REPORT, Problem, problems as schema_problems
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass
+class Normalized:
+    report: dict | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    review: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None
+
+
+class Normalizer:
+    """Callable: RawItem -> Normalized, for one channel."""
+
+    def __init__(self, profile: Profile, connector_id: str, tz: ZoneInfo, parse: Callable[[RawItem], object] | None = None):
+        self.profile = profile
+        self.connector_id = connector_id
+        self.tz = tz
+        self.parse = parse or RawItem.record
+
+    def envelope(self, item: RawItem) -> dict:
+        return {
+            "connector_id": self.connector_id,
+            "channel_id": item.channel_id,
+            "channel": self.profile.channel,
+            "source_ref": item.external_id,
+            "received_at": iso(item.received_at),
+        }
+
+    def __call__(self, item: RawItem) -> Normalized:
+        read_problems = [Problem(p["path"], p["message"]) for p in item.meta.get("read_problems", [])]
+        if read_problems:
+            return Normalized(None, read_problems)
+        try:
+            record = self.parse(item)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return Normalized(None, [Problem("$", f"the item could not be read: {exc}")])
+        if not isinstance(record, dict):
+            return Normalized(None, [Problem("$", f"the item is a {type(record).__name__}, expected an object")])
+        mapped = self.profile.map(record, self.tz)
+        report = {"schema_version": SCHEMA_VERSION, "source": self.envelope(item), **mapped.fields}
+        found = list(mapped.problems)
+        reported = {p.path for p in found}
+        found += [p for p in schema_problems(report, REPORT) if not _covered(p.path, reported)]
+        return Normalized(None if found else report, found, mapped.warnings, mapped.review)
+
+
+def _covered(path: str, reported: set[str]) -> bool:
+    """A schema problem at a path the profile already reported (or inside it) adds nothing."""
+    return any(path == r or path.startswith(r + ".") or path.startswith(r + "[") for r in reported)

@@ -1,0 +1,124 @@
+"""The durable outbox: everything the connector must send, exactly once.
+
+A row is written in the same transaction as the thing it sends (a complaint,
+later a status update or a notification). Workers `claim` due rows with a lease
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serializes writers), send them,
+and record the outcome with `mark_*`, which only touch rows the worker still
+holds. A worker that dies leaves its rows `inflight` until the lease runs out;
+then they are due again and the target's idempotency absorbs the resend.
+
+States: pending → inflight → delivered | pending (retry later) | dead.
+`replay` puts dead rows back to pending for an operator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+
+from .store.models import Complaint, OutboxItem
+from .timeutil import utcnow
+
+KIND_REPORT = "report"
+TARGET_HUB = "hub"
+
+
+def report_key(channel_id: str, source_ref: str) -> str:
+    """The outbox key of a report: the same natural key the hub is idempotent on."""
+    ref = source_ref if len(source_ref) <= 400 else "sha256:" + hashlib.sha256(source_ref.encode()).hexdigest()
+    return f"report/{channel_id}/{ref}"
+
+
+def enqueue_report(session, complaint: Complaint) -> OutboxItem:
+    item = OutboxItem(
+        kind=KIND_REPORT,
+        target=TARGET_HUB,
+        idempotency_key=report_key(complaint.channel_id, complaint.source_ref),
+        complaint_id=complaint.id,
+        state="pending",
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    session.add(item)
+    return item
+
+
+def _due(kind: str, target: str, now: datetime):
+    return and_(
+        OutboxItem.kind == kind,
+        OutboxItem.target == target,
+        or_(
+            and_(OutboxItem.state == "pending", OutboxItem.next_attempt_at <= now),
+            and_(OutboxItem.state == "inflight", OutboxItem.lease_until < now),
+        ),
+    )
+
+
+def claim(session, owner: str, limit: int, lease_s: float, kind: str = KIND_REPORT, target: str = TARGET_HUB) -> list[OutboxItem]:
+    """Take up to `limit` due rows for `owner` until now + lease_s. Commit right after."""
+    now = utcnow()
+    query = select(OutboxItem).where(_due(kind, target, now)).order_by(OutboxItem.next_attempt_at, OutboxItem.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.state = "inflight"
+        row.lease_owner = owner
+        row.lease_until = now + timedelta(seconds=lease_s)
+        row.attempts += 1
+    return rows
+
+
+def _held(item_id: int, owner: str):
+    return and_(OutboxItem.id == item_id, OutboxItem.state == "inflight", OutboxItem.lease_owner == owner)
+
+
+def mark_delivered(session, item_id: int, owner: str, result: dict | None = None) -> bool:
+    """True if this worker still held the row (False: the lease was lost; the other worker resends)."""
+    done = session.execute(update(OutboxItem).where(_held(item_id, owner)).values(
+        state="delivered", result=result, finished_at=utcnow(), lease_owner=None, lease_until=None,
+        last_error=None, last_error_code=None, updated_at=utcnow()))
+    return done.rowcount == 1
+
+
+def mark_retry(session, item_id: int, owner: str, code: str, error: str, delay_s: float) -> bool:
+    done = session.execute(update(OutboxItem).where(_held(item_id, owner)).values(
+        state="pending", next_attempt_at=utcnow() + timedelta(seconds=delay_s), lease_owner=None,
+        lease_until=None, last_error_code=code, last_error=error, updated_at=utcnow()))
+    return done.rowcount == 1
+
+
+def mark_dead(session, item_id: int, owner: str, code: str, error: str, result: dict | None = None) -> bool:
+    done = session.execute(update(OutboxItem).where(_held(item_id, owner)).values(
+        state="dead", finished_at=utcnow(), lease_owner=None, lease_until=None, last_error_code=code,
+        last_error=error, result=result, updated_at=utcnow()))
+    return done.rowcount == 1
+
+
+def replay(session, ids: list[int] | None = None) -> int:
+    """Dead rows (all, or the given ids) back to pending, due now, with a fresh attempt count."""
+    query = update(OutboxItem).where(OutboxItem.state == "dead")
+    if ids is not None:
+        query = query.where(OutboxItem.id.in_(ids))
+    done = session.execute(query.values(state="pending", attempts=0, next_attempt_at=utcnow(), finished_at=None, updated_at=utcnow()))
+    return done.rowcount
+
+
+def dead(session, limit: int = 100) -> list[OutboxItem]:
+    return list(session.scalars(select(OutboxItem).where(OutboxItem.state == "dead").order_by(OutboxItem.id).limit(limit)))
+
+
+def counts(session) -> dict[str, int]:
+    """Rows per state, e.g. {"pending": 3, "delivered": 997}."""
+    return dict(session.execute(select(OutboxItem.state, func.count()).group_by(OutboxItem.state)).all())
+
+
+def next_due_in(session, kind: str = KIND_REPORT, target: str = TARGET_HUB) -> float | None:
+    """Seconds until the next pending row is due (0 if one is due now); None if nothing waits."""
+    soonest = session.scalar(select(func.min(OutboxItem.next_attempt_at)).where(
+        OutboxItem.kind == kind, OutboxItem.target == target, OutboxItem.state == "pending"))
+    if soonest is None:
+        return None
+    return max(0.0, (soonest - utcnow()).total_seconds())

@@ -1,0 +1,147 @@
+"""The connector's tables (SQLAlchemy 2.x). Schema changes go through Alembic
+migrations in `migrations/versions/`; see docs/design.md for what each table means.
+
+Personal data sits only in `IntakeItem.payload` and `Complaint.report`; no other
+column may hold it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ..timeutil import utcnow
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in Python; timestamptz on PostgreSQL, naive UTC text on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class IntakeItem(Base):
+    """A raw inbound item as received. Immutable: written once, never updated."""
+
+    __tablename__ = "intake_items"
+    __table_args__ = (UniqueConstraint("channel_id", "external_id", "payload_sha256", name="uq_intake_items_version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(512))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    media_type: Mapped[str] = mapped_column(String(100))
+    meta: Mapped[dict] = mapped_column(JSONType, default=dict)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(20))  # accepted | quarantined | revision
+
+
+class Complaint(Base):
+    """A normalized report (exchange schema v1) and what the hub made of it."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (UniqueConstraint("channel_id", "source_ref", name="uq_complaints_source"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    source_ref: Mapped[str] = mapped_column(String(512))
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intake_items.id"))
+    report: Mapped[dict] = mapped_column(JSONType)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    tracking_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str | None] = mapped_column(String(32))
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxItem(Base):
+    """Something to send exactly once (a report to the hub now; status updates and
+    notifications later). Leaves `pending` only when its target has answered for it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(600), unique=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    payload: Mapped[dict | None] = mapped_column(JSONType)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | inflight | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Cursor(Base):
+    """Where a pulling channel continues from. The value belongs to the channel."""
+
+    __tablename__ = "cursors"
+
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class QuarantineItem(Base):
+    """An inbound item that could not become a valid report, with every reason."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intake_items.id"), unique=True)
+    channel_id: Mapped[str] = mapped_column(String(64), index=True)
+    external_id: Mapped[str] = mapped_column(String(512))
+    problems: Mapped[list] = mapped_column(JSONType)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved | discarded
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

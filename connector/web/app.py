@@ -1,0 +1,39 @@
+"""The connector's own Flask app: a health endpoint now; the SMS webhooks and the
+operations console are blueprints that later issues add here."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, jsonify
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import __version__, outbox
+from ..store.models import QuarantineItem
+
+health = Blueprint("health", __name__)
+
+
+@health.get("/health")
+def get_health():
+    store = current_app.extensions["lapor_store"]
+    try:
+        with store.transaction() as session:
+            counts = outbox.counts(session)
+            quarantined = session.scalar(select(func.count()).select_from(QuarantineItem).where(QuarantineItem.state == "open"))
+    except SQLAlchemyError as exc:
+        return jsonify({"status": "error", "store": type(exc).__name__}), 503
+    return jsonify({
+        "status": "ok",
+        "version": __version__,
+        "connector_id": current_app.config["CONNECTOR_ID"],
+        "outbox": counts,
+        "quarantine_open": quarantined,
+    })
+
+
+def create_app(config, store) -> Flask:
+    app = Flask("lapor_connector")
+    app.config["CONNECTOR_ID"] = config.connector_id
+    app.extensions["lapor_store"] = store
+    app.register_blueprint(health)
+    return app

@@ -1,0 +1,61 @@
+"""Shared fixtures: stores on SQLite and on the machine's PostgreSQL.
+
+PostgreSQL is reached at LAPOR_TEST_PG_URL (default: the local server with trust
+auth). Each test run creates its own database and drops it at the end. The
+PostgreSQL cases are marked `postgres`; they fail (not skip) when the server is
+missing, because CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from connector.store.db import Store
+from connector.store.models import Base
+
+PG_ADMIN_URL = os.environ.get("LAPOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    name = f"lapor_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_store(pg_database_url):
+    store = Store(pg_database_url)
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+def _empty(store: Store) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    """An upgraded, empty store on each backend."""
+    if request.param == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'connector.db'}")
+        store.upgrade()
+        yield store
+        store.dispose()
+    else:
+        store = request.getfixturevalue("pg_store")
+        _empty(store)
+        yield store
