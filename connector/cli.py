@@ -25,7 +25,8 @@ CONFIG_OPTION = click.option(
 
 def setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances reached" is normal: a job outlasted its interval.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 

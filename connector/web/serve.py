@@ -10,16 +10,23 @@ from __future__ import annotations
 import logging
 import threading
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 log = logging.getLogger(__name__)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: request lines can carry query-string secrets and they drown the real log."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
 
 
 class ServerThread:
     """A started server. `url` is its base URL; `stop()` closes it and waits."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, name: str = "http"):
-        self._server = make_server(host, port, app, threaded=True)
+        self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
         self._server.daemon_threads = True
         self.host = host
         self.port = self._server.server_port

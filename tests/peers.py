@@ -1,0 +1,64 @@
+"""Real peers on loopback for integration tests: the portal simulator, the reference
+hub (see hub_helpers) and a connector config pointing at them."""
+
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+from connector import config as config_mod
+from connector.sim.portal import PortalSim, create_app as create_portal_app
+from connector.web.serve import ServerThread
+
+from hub_helpers import KALSEL_TOKEN, running_hub  # noqa: F401  (re-exported for tests)
+
+ROOT = Path(__file__).resolve().parent.parent
+PORTAL_TOKEN = "test-portal-token"
+LAPORPAMAN = ROOT / "mappings" / "laporpaman.yaml"
+V2_PROFILE = ROOT / "tests" / "profiles" / "complaints-v2.yaml"
+
+
+@contextmanager
+def running_portal(**kwargs):
+    """Yield (sim, server) for a portal simulator on a free port."""
+    kwargs.setdefault("token", PORTAL_TOKEN)
+    sim = PortalSim(**kwargs)
+    with ServerThread(create_portal_app(sim), "127.0.0.1", 0, name="portal-sim") as server:
+        yield sim, server
+
+
+def deep_update(base: dict, changes: dict) -> dict:
+    """Merge `changes` into `base`; a None value removes the key."""
+    for key, value in changes.items():
+        if value is None:
+            base.pop(key, None)
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_update(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def connector_config(folder: Path, hub_url: str, portal_url: str, store_url: str | None = None,
+                     channel: dict | None = None, **changes):
+    """Write a config YAML for these peers into `folder`, load it the way the daemon does."""
+    data = {
+        "connector": {"id": "kalsel", "region_code": "63", "timezone": "Asia/Makassar"},
+        "store": {"url": store_url or f"sqlite:///{folder / 'connector.db'}"},
+        "hub": {"url": hub_url, "token": KALSEL_TOKEN, "batch_size": 50, "timeout_s": 5},
+        "retry": {"max_attempts": 6, "base_delay_s": 0.2, "max_delay_s": 2, "quick_attempts": 2, "quick_max_wait_s": 0.5},
+        "delivery": {"every_s": 0.2, "lease_s": 3},
+        "web": {"listen": "127.0.0.1:0"},
+        "log": {"level": "WARNING"},
+        "channels": [deep_update({
+            "id": "laporpaman", "kind": "portal", "profile": str(LAPORPAMAN), "base_url": portal_url,
+            "credentials": {"token": PORTAL_TOKEN}, "page_size": 25, "poll_every_s": 0.5,
+        }, copy.deepcopy(channel or {}))],
+    }
+    deep_update(data, changes)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return config_mod.load(path)
