@@ -195,7 +195,8 @@ def mapping():
 @click.argument("sample", type=click.File("rb"))
 @click.option("--connector-id", default="try", show_default=True)
 @click.option("--timezone", "tz_name", default="Asia/Makassar", show_default=True)
-def mapping_try(profile_path, sample, connector_id, tz_name):
+@click.option("--show-personal", is_flag=True, help="Print the complainant's data unmasked.")
+def mapping_try(profile_path, sample, connector_id, tz_name, show_personal):
     """Map SAMPLE.json (one record, or a list of records) with PROFILE; print each report or its errors."""
     from zoneinfo import ZoneInfo
 
@@ -222,13 +223,16 @@ def mapping_try(profile_path, sample, connector_id, tz_name):
         ref = str(ref) if isinstance(ref, (str, int)) else f"sample-{i}"
         result = normalize(RawItem(profile.name, ref, canonical_json(record).encode()))
         failed += not result.ok
-        _print_result(ref, result)
+        _print_result(ref, result, show_personal)
     sys.exit(1 if failed else 0)
 
 
-def _print_result(ref: str, result) -> None:
+def _print_result(ref: str, result, show_personal: bool) -> None:
+    from .masking import mask_report
+
     if result.ok:
-        click.echo(json.dumps(result.report, indent=2, ensure_ascii=False))
+        report = result.report if show_personal else mask_report(result.report)
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         click.echo(f"record {ref}: rejected")
         for problem in result.problems:

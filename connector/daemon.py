@@ -101,7 +101,7 @@ class Daemon:
         for channel_id, channel in self.connector.channels.items():
             if channel.pulls:
                 every = float(channel.settings.get("poll_every_s", 60))
-                self.scheduler.add_job(self._quiet(self.connector.pull), "interval", args=[channel_id], seconds=every,
+                self.scheduler.add_job(self._quiet(self._pull_then_deliver), "interval", args=[channel_id], seconds=every,
                                        id=f"pull:{channel_id}", next_run_time=now)
         self.scheduler.add_job(self._quiet(self.connector.deliver), "interval", seconds=float(self.config.delivery["every_s"]),
                                id="deliver", next_run_time=now)
@@ -109,6 +109,11 @@ class Daemon:
         self.web = ServerThread(create_app(self.config, self.connector.store), host, port, name="connector-web").start()
         self.scheduler.start()
         log.info("connector %s running: %d channel(s), web on %s", self.config.connector_id, len(self.connector.channels), self.web.url)
+
+    def _pull_then_deliver(self, channel_id: str) -> None:
+        """New complaints go out at once rather than at the next delivery tick."""
+        if self.connector.pull(channel_id).accepted:
+            self.scheduler.modify_job("deliver", next_run_time=utcnow())
 
     @staticmethod
     def _quiet(job):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, fields
 from threading import Event
@@ -62,10 +63,15 @@ class Deliverer:
 
     def __post_init__(self):
         self.owner = self.owner or worker_id()
+        # After a transient failure (an outage, a 429 with Retry-After) the whole hub waits,
+        # not only the batch that failed: other due rows must not keep knocking.
+        self.paused_until = 0.0
 
     def deliver_due(self, stop: Event | None = None, max_batches: int | None = None) -> DeliveryStats:
         """Send due reports until none are due, the hub is unavailable, or `stop` is set."""
         total = DeliveryStats()
+        if time.monotonic() < self.paused_until:
+            return total
         while not (stop is not None and stop.is_set()):
             if max_batches is not None and total.batches >= max_batches:
                 break
@@ -135,6 +141,7 @@ class Deliverer:
                 else:
                     delay = self.policy.next_delay(attempts, getattr(exc, "retry_after_s", None))
                     stats.retried += outbox.mark_retry(session, item_id, self.owner, exc.code, str(exc), delay)
+                    self.paused_until = max(self.paused_until, time.monotonic() + delay)
         log.warning("batch of %d not delivered (%s): %s", len(batch), "dead" if permanent else "will retry", exc)
 
 

@@ -1,0 +1,141 @@
+"""The command line as an operator uses it: check-config, mapping try, sync, status,
+quarantine, db upgrade, and the demo (run as a real process)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from connector.cli import main
+
+from hub_helpers import running_hub
+from peers import ROOT, connector_config, running_portal
+
+SAMPLE = ROOT / "mappings" / "samples" / "laporpaman-record.json"
+PROFILE = ROOT / "mappings" / "laporpaman.yaml"
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(main, [str(a) for a in args], env=env)
+
+
+def test_the_shipped_example_config_is_valid():
+    result = invoke("check-config", ROOT / "config.example.yaml")
+    assert result.exit_code == 0, result.output
+    assert "OK: connector kalsel, 1 channel(s): laporpaman [portal]" in result.output
+
+
+def write_example(tmp_path, edit):
+    data = yaml.safe_load((ROOT / "config.example.yaml").read_text())
+    data["channels"][0]["profile"] = str(PROFILE)
+    edit(data)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("edit, line", [
+    (lambda d: d["hub"].update(token="${LAPOR_TEST_UNSET_TOKEN}"), "hub.token: environment variable LAPOR_TEST_UNSET_TOKEN is not set"),
+    (lambda d: d["hub"].update(tokn="x"), "hub.tokn: unknown key"),
+    (lambda d: d["channels"][0].update(base_ur="http://x"), "channels[0].base_ur: unknown key for a portal channel"),
+    (lambda d: d["channels"][0].pop("profile"), "channels[0].profile: is required"),
+    (lambda d: d["channels"][0].update(kind="fax"), "channels[0].kind: 'fax' is not one of portal"),
+    (lambda d: d["connector"].update(timezone="Asia/Banjarmasin"), "connector.timezone: unknown time zone 'Asia/Banjarmasin'"),
+    (lambda d: d["retry"].update(max_attempts=0), "retry.max_attempts: 0 is less than the minimum of 1"),
+    (lambda d: d["channels"][0]["credentials"].pop("token"), "credentials.token: required by the profile's auth type 'bearer'"),
+], ids=["missing-secret", "typo-key", "typo-channel-key", "missing-profile", "unknown-kind", "bad-timezone", "bad-number", "missing-credential"])
+def test_a_bad_config_gets_one_line_naming_the_key(tmp_path, edit, line):
+    result = invoke("check-config", write_example(tmp_path, edit))
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith(line), result.output
+
+
+def test_every_problem_is_listed_at_once(tmp_path):
+    def edit(d):
+        d["hub"]["tokn"] = "x"
+        d["web"]["listen"] = "everywhere"
+        d["hub"]["token"] = "${LAPOR_TEST_UNSET_TOKEN}"
+
+    result = invoke("check-config", write_example(tmp_path, edit))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 3
+
+
+def test_a_broken_profile_is_reported_by_check_config(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text(PROFILE.read_text().replace("transforms: [trim, {truncate: 300}]", "transforms: [trimm]"))
+    result = invoke("check-config", write_example(tmp_path, lambda d: d["channels"][0].update(profile=str(profile))))
+    assert result.exit_code == 2
+    assert "fields.title.transforms[0]: unknown transform 'trimm'" in result.output
+
+
+def test_mapping_try_prints_the_report_with_personal_data_masked():
+    result = invoke("mapping", "try", PROFILE, SAMPLE)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["location"]["region_code"] == "63.72" and report["submitted_at"] == "2026-03-12T09:15:00+08:00"
+    assert "Siti Aminah" not in result.output and report["complainant"]["phone"].startswith("+6281")
+    shown = invoke("mapping", "try", PROFILE, SAMPLE, "--show-personal")
+    assert json.loads(shown.output)["complainant"]["phone"] == "+6281234567890"
+
+
+def test_mapping_try_names_every_problem_of_a_bad_record(tmp_path):
+    record = json.loads(SAMPLE.read_text())
+    record.pop("anonim")
+    record["dibuat_pada"] = "kemarin sore"
+    record["isi"] = " "
+    sample = tmp_path / "bad.json"
+    sample.write_text(json.dumps([record]))
+    result = invoke("mapping", "try", PROFILE, sample)
+    assert result.exit_code == 1
+    assert "record 1234: rejected" in result.output
+    assert "$.body: is missing or empty (source field 'isi')" in result.output
+    assert "$.privacy.anonymous: is missing or empty (source field 'anonim')" in result.output
+    assert "$.submitted_at: 'kemarin sore' is not a date and time in the form %Y-%m-%d %H:%M:%S (source field 'dibuat_pada')" in result.output
+
+
+def test_sync_once_status_and_quarantine_against_live_peers(tmp_path):
+    with running_hub(tmp_path) as (_, hub), running_portal(complaints=60) as (sim, portal):
+        config = connector_config(tmp_path, hub.url, portal.url)
+        upgraded = invoke("db", "upgrade", "-c", config.path)
+        assert upgraded.exit_code == 0 and "newest schema" in upgraded.output
+        synced = invoke("sync", "--once", "-c", config.path)
+        good, bad = len(sim.expected()["good"]), len(sim.expected()["bad"])
+        assert synced.exit_code == 0, synced.output
+        assert f"laporpaman: {good + bad} received, {good} new, {bad} quarantined" in synced.output
+        assert f"hub: {good} delivered" in synced.output
+        status = invoke("status", "-c", config.path)
+        assert f"complaints: {good}" in status.output and f"delivered {good}" in status.output
+        listed = invoke("quarantine", "list", "-c", config.path)
+        assert len(listed.output.strip().splitlines()) == bad
+        bad_id = next(iter(sim.expected()["bad"]))
+        record = sim.get(int(bad_id))
+        shown = invoke("quarantine", "show", "1", "-c", config.path)
+        assert shown.exit_code == 0 and "received" in shown.output
+        assert record["pelapor"]["nama"] not in shown.output  # masked
+
+
+@pytest.mark.slow
+def test_the_demo_runs_end_to_end_as_a_process():
+    result = subprocess.run([sys.executable, "-m", "connector", "demo", "--complaints", "200"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+
+    def row(label):
+        match = re.search(rf"^\s+{re.escape(label)}\s+(\d+)$", out, re.MULTILINE)
+        assert match, f"no row '{label}' in:\n{out}"
+        return int(match.group(1))
+
+    assert row("reports at the hub") == row("delivered to the hub") == row("normalized (complaints)") == 200
+    assert row("duplicates at the hub") == 0 and row("dead letters") == 0
+    assert row("quarantined") == 6 and row("pulled from the portal") == 206
+    assert out.count("[ok]") == 6 and "FAILED" not in out
+    assert out.count("laporpaman/") == 6  # each quarantined record listed with its reason
