@@ -9,7 +9,7 @@ import json
 import logging
 import sys
 import time
-from pathlib import Path
+from contextlib import contextmanager
 
 import click
 from sqlalchemy import func, select
@@ -30,14 +30,19 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
+def exit_with(exc: ConfigError):
+    """One line per problem on stderr, exit 2."""
+    for line in str(exc).splitlines():
+        click.echo(line, err=True)
+    sys.exit(2)
+
+
 def load_config(path: str):
     """The checked config, or exit 2 with one line per problem."""
     try:
         return config_mod.load(path)
     except ConfigError as exc:
-        for line in str(exc).splitlines():
-            click.echo(line, err=True)
-        sys.exit(2)
+        exit_with(exc)
 
 
 def open_connector(path: str):
@@ -47,11 +52,28 @@ def open_connector(path: str):
     try:
         connector = Connector(config)
     except ConfigError as exc:
-        for line in str(exc).splitlines():
-            click.echo(line, err=True)
-        sys.exit(2)
+        exit_with(exc)
     connector.store.upgrade()
     return connector
+
+
+@contextmanager
+def store_session(config_path: str):
+    """(connector, session) for one command; commits at the end, always closes."""
+    connector = open_connector(config_path)
+    try:
+        with connector.store.transaction() as session:
+            yield connector, session
+    finally:
+        connector.close()
+
+
+def get_or_exit(session, model, item_id: int, what: str):
+    row = session.get(model, item_id)
+    if row is None:
+        click.echo(f"no {what} {item_id}", err=True)
+        sys.exit(1)
+    return row
 
 
 @click.group()
@@ -71,9 +93,7 @@ def check_config(config_path, probe):
     try:
         built = channel_kinds.build(config)
     except ConfigError as exc:
-        for line in str(exc).splitlines():
-            click.echo(line, err=True)
-        sys.exit(2)
+        exit_with(exc)
     click.echo(f"{config_path}: OK: connector {config.connector_id}, {len(built)} channel(s): "
                + ", ".join(f"{cid} [{ch.kind}]" for cid, ch in built.items()))
     if probe:
@@ -108,9 +128,7 @@ def run(config_path):
     try:
         daemon = Daemon(config)
     except ConfigError as exc:
-        for line in str(exc).splitlines():
-            click.echo(line, err=True)
-        sys.exit(2)
+        exit_with(exc)
     daemon.run_forever()
 
 
@@ -156,12 +174,10 @@ def status(config_path):
     from . import outbox
     from .store.models import Complaint, QuarantineItem
 
-    connector = open_connector(config_path)
-    with connector.store.transaction() as session:
+    with store_session(config_path) as (_, session):
         complaints = session.scalar(select(func.count()).select_from(Complaint))
         counts = outbox.counts(session)
         open_q = session.scalar(select(func.count()).select_from(QuarantineItem).where(QuarantineItem.state == "open"))
-    connector.close()
     click.echo(f"complaints: {complaints}")
     click.echo("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"))
     click.echo(f"quarantine (open): {open_q}")
@@ -200,16 +216,15 @@ def mapping_try(profile_path, sample, connector_id, tz_name, show_personal):
     """Map SAMPLE.json (one record, or a list of records) with PROFILE; print each report or its errors."""
     from zoneinfo import ZoneInfo
 
-    from .channels.base import RawItem
     from .canonical import canonical_json
+    from .channels.base import RawItem
     from .mapping.profile import Profile, get_path
     from .normalize import Normalizer
 
     try:
         profile = Profile.load(profile_path)
     except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
+        exit_with(exc)
     try:
         data = json.load(sample)
     except ValueError as exc:
@@ -258,13 +273,11 @@ def dlq_list(config_path, limit):
     from . import outbox
     from .store.models import Complaint
 
-    connector = open_connector(config_path)
-    with connector.store.transaction() as session:
+    with store_session(config_path) as (_, session):
         rows = outbox.dead(session, limit)
         refs = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_([r.complaint_id for r in rows])))}
         lines = [f"{r.id}\t{r.kind}\t{refs[r.complaint_id].channel_id}/{refs[r.complaint_id].source_ref}\t"
                  f"{r.attempts} attempts\t{r.last_error_code}: {r.last_error}" for r in rows]
-    connector.close()
     click.echo("\n".join(lines) if lines else "no dead items")
 
 
@@ -276,19 +289,14 @@ def dlq_show(config_path, item_id):
     from .masking import mask_report
     from .store.models import Complaint, OutboxItem
 
-    connector = open_connector(config_path)
-    with connector.store.transaction() as session:
-        row = session.get(OutboxItem, item_id)
-        complaint = session.get(Complaint, row.complaint_id) if row and row.complaint_id else None
-        if row is None:
-            click.echo(f"no outbox item {item_id}", err=True)
-            sys.exit(1)
+    with store_session(config_path) as (_, session):
+        row = get_or_exit(session, OutboxItem, item_id, "outbox item")
+        complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
         click.echo(f"item {row.id}: {row.kind} → {row.target}, state {row.state}, {row.attempts} attempts")
         click.echo(f"key: {row.idempotency_key}")
         click.echo(f"last error: {row.last_error_code}: {row.last_error}")
         if complaint is not None:
             click.echo(json.dumps(mask_report(complaint.report), indent=2, ensure_ascii=False))
-    connector.close()
 
 
 @dlq.command("replay")
@@ -301,10 +309,8 @@ def dlq_replay(config_path, item_ids, replay_all):
 
     if not item_ids and not replay_all:
         raise click.UsageError("name item ids or use --all")
-    connector = open_connector(config_path)
-    with connector.store.transaction() as session:
+    with store_session(config_path) as (_, session):
         count = outbox.replay(session, None if replay_all else list(item_ids))
-    connector.close()
     click.echo(f"{count} item(s) back in the queue")
 
 
@@ -320,15 +326,13 @@ def quarantine_list(config_path, show_all):
     """Quarantined items with every reason."""
     from .store.models import QuarantineItem
 
-    connector = open_connector(config_path)
-    with connector.store.transaction() as session:
+    with store_session(config_path) as (_, session):
         query = select(QuarantineItem).order_by(QuarantineItem.id)
         if not show_all:
             query = query.where(QuarantineItem.state == "open")
         for row in session.scalars(query):
             reasons = "; ".join(f"{p['path']}: {p['message']}" for p in row.problems)
             click.echo(f"{row.id}\t{row.channel_id}/{row.external_id}\t{row.state}\t{reasons}")
-    connector.close()
 
 
 @quarantine.command("show")
@@ -339,12 +343,8 @@ def quarantine_show(config_path, item_id):
     from .masking import mask_record
     from .store.models import IntakeItem, QuarantineItem
 
-    connector = open_connector(config_path)
-    with connector.store.transaction() as session:
-        row = session.get(QuarantineItem, item_id)
-        if row is None:
-            click.echo(f"no quarantine item {item_id}", err=True)
-            sys.exit(1)
+    with store_session(config_path) as (connector, session):
+        row = get_or_exit(session, QuarantineItem, item_id, "quarantine item")
         intake = session.get(IntakeItem, row.intake_id)
         click.echo(f"item {row.id}: {row.channel_id}/{row.external_id}, {row.state}, received {intake.received_at.isoformat()}")
         for p in row.problems:
@@ -355,7 +355,6 @@ def quarantine_show(config_path, item_id):
             click.echo(json.dumps(mask_record(json.loads(intake.payload), personal), indent=2, ensure_ascii=False))
         except ValueError:
             click.echo(f"  (payload: {len(intake.payload)} bytes of {intake.media_type})")
-    connector.close()
 
 
 def _register_subcommands() -> None:

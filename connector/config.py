@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import channels
 from .errors import ConfigError
-from .validate import load_schema, problems as schema_problems, validator_for
+from .validate import load_schema, validator_for
+from .validate import problems as schema_problems
 from .yamlfile import expand, read_yaml
 
 

@@ -20,8 +20,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from . import channels as channel_kinds
 from .delivery import Deliverer, DeliveryStats
 from .errors import ConnectorError
-from .hub_client import HubClient
 from .http import RetryPolicy
+from .hub_client import HubClient
 from .intake import IntakeStats, pull_channel
 from .normalize import Normalizer
 from .store.db import Store

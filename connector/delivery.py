@@ -16,15 +16,16 @@ import os
 import socket
 import time
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from threading import Event
 
 from sqlalchemy import select
 
 from . import outbox
+from .counters import Counters
 from .errors import ConnectorError, PermanentError, TransientError
-from .hub_client import HubClient, ItemResult
 from .http import RetryPolicy
+from .hub_client import HubClient, ItemResult
 from .store.db import Store
 from .store.models import Complaint
 from .timeutil import utcnow
@@ -38,18 +39,13 @@ def worker_id() -> str:
 
 
 @dataclass
-class DeliveryStats:
+class DeliveryStats(Counters):
     batches: int = 0
     delivered: int = 0
     duplicates: int = 0
     retried: int = 0
     dead: int = 0
     lost_leases: int = 0
-
-    def __iadd__(self, other: "DeliveryStats") -> "DeliveryStats":
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-        return self
 
 
 @dataclass
@@ -104,20 +100,22 @@ class Deliverer:
             self._record_failure(batch, exc, stats)
             return stats, False
         with self.store.transaction() as session:
-            for (item_id, attempts, complaint), result in zip(batch, results):
-                self._record_result(session, item_id, complaint, result, stats)
+            ids = [complaint.id for _, _, complaint in batch]
+            rows = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
+            for (item_id, _, complaint), result in zip(batch, results, strict=True):
+                self._record_result(session, item_id, rows[complaint.id], result, stats)
         log.info("delivered batch of %d: %d new, %d already at the hub, %d dead",
                  len(batch), stats.delivered - stats.duplicates, stats.duplicates, stats.dead)
         return stats, False
 
     def _record_result(self, session, item_id: int, complaint: Complaint, result: ItemResult, stats: DeliveryStats) -> None:
+        """`complaint` is attached to `session`; a delivered item fills in its tracking id."""
         if result.outcome in ("created", "duplicate"):
             held = outbox.mark_delivered(session, item_id, self.owner, {"outcome": result.outcome, "tracking_id": result.tracking_id})
             if held:
-                row = session.get(Complaint, complaint.id)
-                row.tracking_id = result.tracking_id
-                row.status = row.status or INITIAL_STATUS
-                row.delivered_at = utcnow()
+                complaint.tracking_id = result.tracking_id
+                complaint.status = complaint.status or INITIAL_STATUS
+                complaint.delivered_at = utcnow()
                 stats.delivered += 1
                 stats.duplicates += result.outcome == "duplicate"
             else:

@@ -23,13 +23,15 @@ import requests
 import yaml
 from sqlalchemy import distinct, func, select
 
-from . import config as config_mod, outbox
+from . import config as config_mod
+from . import outbox
 from .daemon import Daemon
 from .hub.app import create_app as create_hub_app
 from .hub.settings import HubSettings
 from .hub_client import HubClient
 from .resources import data_path
-from .sim.portal import PortalSim, create_app as create_portal_app
+from .sim.portal import PortalSim
+from .sim.portal import create_app as create_portal_app
 from .store.db import Store
 from .store.models import Complaint, IntakeItem, QuarantineItem
 from .web.serve import ServerThread

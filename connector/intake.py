@@ -17,13 +17,14 @@ Lookups are done per batch (one query each), not per record.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from threading import Event
 
 from sqlalchemy import select, update
 
 from .canonical import content_hash, sha256_bytes
 from .channels.base import Channel, RawItem
+from .counters import Counters
 from .normalize import Normalizer
 from .outbox import enqueue_report
 from .store.db import Store
@@ -34,17 +35,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class IntakeStats:
+class IntakeStats(Counters):
     received: int = 0
     duplicates: int = 0
     accepted: int = 0
     quarantined: int = 0
     revisions: int = 0
-
-    def __iadd__(self, other: "IntakeStats") -> "IntakeStats":
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-        return self
 
 
 def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer) -> IntakeStats:

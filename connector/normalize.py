@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from .channels.base import RawItem
 from .mapping.profile import Profile
 from .timeutil import iso
-from .validate import REPORT, Problem, problems as schema_problems
+from .validate import REPORT, Problem
+from .validate import problems as schema_problems
 
 SCHEMA_VERSION = "1"
 

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
+from hub_helpers import KALSEL_TOKEN, running_hub  # noqa: F401  (re-exported for tests)
 
 from connector import config as config_mod
-from connector.sim.portal import PortalSim, create_app as create_portal_app
+from connector.sim.portal import PortalSim
+from connector.sim.portal import create_app as create_portal_app
 from connector.web.serve import ServerThread
-
-from hub_helpers import KALSEL_TOKEN, running_hub  # noqa: F401  (re-exported for tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTAL_TOKEN = "test-portal-token"

@@ -7,16 +7,14 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from connector.cli import main
-
 from hub_helpers import running_hub
 from peers import ROOT, connector_config, running_portal
+
+from connector.cli import main
 
 SAMPLE = ROOT / "mappings" / "samples" / "laporpaman-record.json"
 PROFILE = ROOT / "mappings" / "laporpaman.yaml"

@@ -12,15 +12,14 @@ import time
 
 import pytest
 import requests
+from hub_helpers import KALSEL_TOKEN, running_hub
+from peers import ROOT, connector_config, running_portal
 from sqlalchemy import select
 
 from connector import outbox
 from connector.hub_client import HubClient
 from connector.store.db import Store
 from connector.store.models import Complaint
-
-from hub_helpers import KALSEL_TOKEN, running_hub
-from peers import ROOT, connector_config, running_portal
 
 pytestmark = pytest.mark.slow
 

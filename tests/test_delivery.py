@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
+from hub_helpers import KALSEL_TOKEN, auth, running_hub
+from peers import connector_config, running_portal
 from sqlalchemy import select
 
 from connector import outbox
@@ -19,9 +21,6 @@ from connector.hub.store import HubAnswer
 from connector.hub_client import HubClient
 from connector.store.models import Complaint, OutboxItem
 from connector.timeutil import utcnow
-
-from hub_helpers import KALSEL_TOKEN, auth, running_hub
-from peers import connector_config, running_portal
 
 
 def drain(connector: Connector, timeout_s: float = 30.0) -> None:

@@ -10,12 +10,19 @@ from __future__ import annotations
 import copy
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
 from click.testing import CliRunner
+from hub_helpers import (
+    KALSEL_TOKEN,
+    KALTIM_TOKEN,
+    auth,
+    hub_settings,
+    make_report,
+    running_hub,
+)
 from sqlalchemy import select
 
 from connector.canonical import content_hash
@@ -26,7 +33,6 @@ from connector.hub.faults import Faults, FaultsDisabledError, InvalidFaultRulesE
 from connector.hub.settings import load_settings
 from connector.hub.store import HubAnswer, HubReport
 from connector.validate import load_schema
-from hub_helpers import KALSEL_TOKEN, KALTIM_TOKEN, auth, hub_settings, make_report, running_hub
 
 BATCH = "/api/v1/reports:batch"
 REPO = Path(__file__).resolve().parent.parent

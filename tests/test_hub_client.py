@@ -6,7 +6,7 @@ import pytest
 import requests
 import responses
 
-from connector.errors import HubRejectedError, HubUnavailableError, PermanentError, TransientError
+from connector.errors import HubUnavailableError, PermanentError, TransientError
 from connector.http import RetryPolicy, parse_retry_after
 from connector.hub_client import HubClient
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 import requests
+from peers import PORTAL_TOKEN, V2_PROFILE, connector_config, running_portal
 from sqlalchemy import func, select
 
 from connector import channels as channel_kinds
@@ -16,8 +17,6 @@ from connector.intake import get_cursor, pull_channel
 from connector.normalize import Normalizer
 from connector.store.db import Store
 from connector.store.models import Complaint, IntakeItem, QuarantineItem
-
-from peers import PORTAL_TOKEN, V2_PROFILE, connector_config, running_portal
 
 
 def setup(tmp_path, portal_url, **channel):

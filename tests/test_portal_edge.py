@@ -8,8 +8,8 @@ import base64
 from zoneinfo import ZoneInfo
 
 import pytest
-
 import responses
+from peers import LAPORPAMAN, connector_config
 from responses import matchers
 from sqlalchemy import select
 
@@ -19,8 +19,6 @@ from connector.intake import pull_channel
 from connector.normalize import Normalizer
 from connector.store.db import Store
 from connector.store.models import QuarantineItem
-
-from peers import LAPORPAMAN, connector_config
 
 BASE = "http://portal.test"
 

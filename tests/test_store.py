@@ -11,6 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text, update
+from test_profile import GOOD
 
 from connector import outbox
 from connector.canonical import canonical_json
@@ -18,10 +19,14 @@ from connector.channels.base import RawItem
 from connector.intake import get_cursor, ingest, set_cursor
 from connector.mapping.profile import Profile
 from connector.normalize import Normalizer
-from connector.store.models import Base, Complaint, IntakeItem, OutboxItem, QuarantineItem
+from connector.store.models import (
+    Base,
+    Complaint,
+    IntakeItem,
+    OutboxItem,
+    QuarantineItem,
+)
 from connector.timeutil import utcnow
-
-from test_profile import GOOD
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,7 +26,6 @@ def channel_class(kind: str) -> type[Channel]:
 def build(config) -> dict[str, Channel]:
     """Channel objects for the enabled channels of a checked `Config`, by channel id."""
     from ..errors import ConfigError
-
     from ..http import RetryPolicy
 
     context = ChannelContext(config.connector_id, config.tz, float(config.hub["timeout_s"]), RetryPolicy.from_config(config.retry))

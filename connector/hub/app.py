@@ -24,7 +24,14 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import exchange
-from .faults import DELAY, DROP_AFTER_SAVE, STATUS, FaultRule, Faults, InvalidFaultRulesError
+from .faults import (
+    DELAY,
+    DROP_AFTER_SAVE,
+    STATUS,
+    FaultRule,
+    Faults,
+    InvalidFaultRulesError,
+)
 from .openapi import MAX_BATCH, MAX_PAGE, openapi_document
 from .settings import HubSettings
 from .store import open_store

@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from ..canonical import canonical_json, sha256_bytes
-from ..validate import REPORT, problems as schema_problems
+from ..validate import REPORT
+from ..validate import problems as schema_problems
 from .store import HubAnswer, HubReport, row_id_for, tracking_id_for
 
 log = logging.getLogger(__name__)

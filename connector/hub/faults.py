@@ -19,7 +19,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ..validate import problems as schema_problems, validator_for
+from ..validate import problems as schema_problems
+from ..validate import validator_for
 
 STATUS, DROP_AFTER_SAVE, DELAY = "status", "drop_after_save", "delay"
 

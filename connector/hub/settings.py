@@ -16,7 +16,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from ..errors import ConfigError
-from ..validate import problems as schema_problems, validator_for
+from ..validate import problems as schema_problems
+from ..validate import validator_for
 from ..yamlfile import read_yaml
 
 DEFAULT_LISTEN = "127.0.0.1:8701"

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Engine, Index, String, Text, TypeDecorator, UniqueConstraint, create_engine, event
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ProfileError
-from ..validate import Problem, load_schema, problems as schema_problems
+from ..validate import Problem, load_schema
+from ..validate import problems as schema_problems
 from ..yamlfile import read_yaml
 from . import transforms as T
 from .tables import CodeTable, NationalCategories, RegionIndex, read_table_csv
