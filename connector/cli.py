@@ -357,6 +357,31 @@ def quarantine_show(config_path, item_id):
             click.echo(f"  (payload: {len(intake.payload)} bytes of {intake.media_type})")
 
 
+@main.command("review")
+@CONFIG_OPTION
+@click.option("--warnings", "with_warnings", is_flag=True, help="Also complaints that only had a field dropped.")
+def review(config_path, with_warnings):
+    """Complaints flagged for a person to look at: category fallbacks (and dropped fields)."""
+    from sqlalchemy import or_
+
+    from .store.models import Complaint
+
+    with store_session(config_path) as (_, session):
+        query = select(Complaint).order_by(Complaint.id)
+        query = query.where(or_(Complaint.needs_review, Complaint.notes["warnings"].isnot(None)) if with_warnings
+                            else Complaint.needs_review)
+        shown = 0
+        for c in session.scalars(query):
+            notes = [f"{r['field']}: {r['reason']}" + (f" (was '{c.report.get('category', {}).get('source_value')}')"
+                     if r["field"] == "$.category" else "") for r in c.notes.get("review", [])]
+            notes += c.notes.get("warnings", []) if with_warnings else []
+            if notes:
+                shown += 1
+                click.echo(f"{c.channel_id}/{c.source_ref}\ttracking {c.tracking_id or '-'}\t" + "; ".join(notes))
+    if not shown:
+        click.echo("nothing to review")
+
+
 def _register_subcommands() -> None:
     from .demo import demo
     from .hub.cli import hub

@@ -8,6 +8,7 @@ not decide what happens to an invalid record; `connector.intake` does.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -53,6 +54,20 @@ def _is_datetime(value) -> bool:
     return parsed.tzinfo is not None and "T" in value.upper()
 
 
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+def is_email(text: str) -> bool:
+    """A practical address check (no quoted local parts, a dotted domain)."""
+    return bool(_EMAIL.match(text)) and len(text) <= 320 and ".." not in text
+
+
+@_format_checker.checks("email")
+def _is_email(value) -> bool:
+    return not isinstance(value, str) or is_email(value)
+
+
 @_format_checker.checks("uri", raises=ValueError)
 def _is_uri(value) -> bool:
     if not isinstance(value, str):
@@ -84,7 +99,18 @@ def problems(instance, schema: str | Draft202012Validator) -> list[Problem]:
     return sorted(set(found), key=lambda p: (p.path, p.message))
 
 
+# Values under these paths are personal data: messages say "the value" instead of quoting them.
+PERSONAL_PATHS = ("$.complainant",)
+
+
 def _problem(err) -> Problem:
+    found = _describe(err)
+    if found.path.startswith(PERSONAL_PATHS) and err.validator not in ("required", "additionalProperties"):
+        return Problem(found.path, found.message.replace(_short(err.instance), "the value").replace(repr(err.instance), "the value"))
+    return found
+
+
+def _describe(err) -> Problem:
     path = err.json_path
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else "?"

@@ -99,9 +99,14 @@ def test_mapping_try_names_every_problem_of_a_bad_record(tmp_path):
     assert "$.submitted_at: 'kemarin sore' is not a date and time in the form %Y-%m-%d %H:%M:%S (source field 'dibuat_pada')" in result.output
 
 
-def test_sync_once_status_and_quarantine_against_live_peers(tmp_path):
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    return f"sqlite:///{tmp_path / 'c.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
+def test_sync_once_status_review_and_quarantine_against_live_peers(tmp_path, store_url):
     with running_hub(tmp_path) as (_, hub), running_portal(complaints=60) as (sim, portal):
-        config = connector_config(tmp_path, hub.url, portal.url)
+        config = connector_config(tmp_path, hub.url, portal.url, store_url=store_url)
         upgraded = invoke("db", "upgrade", "-c", config.path)
         assert upgraded.exit_code == 0 and "newest schema" in upgraded.output
         synced = invoke("sync", "--once", "-c", config.path)
@@ -118,6 +123,12 @@ def test_sync_once_status_and_quarantine_against_live_peers(tmp_path):
         shown = invoke("quarantine", "show", "1", "-c", config.path)
         assert shown.exit_code == 0 and "received" in shown.output
         assert record["pelapor"]["nama"] not in shown.output  # masked
+        quirks = {kind: str(ref) for ref, kind in sim.expected()["quirks"].items()}
+        flagged = invoke("review", "-c", config.path).output.strip().splitlines()
+        assert len(flagged) == 1 and flagged[0].startswith(f"laporpaman/{quirks['unknown_category']}\t")
+        assert f"(was '{sim.get(int(quirks['unknown_category']))['kategori']}')" in flagged[0]
+        with_warnings = invoke("review", "--warnings", "-c", config.path).output
+        assert "complainant.phone left out" in with_warnings and "complainant.email left out" in with_warnings
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError
 from test_profile import GOOD
 
 from connector import outbox
@@ -53,6 +54,17 @@ def test_migrations_build_exactly_the_models(store):
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []
+
+
+@pytest.mark.parametrize("statement", ["UPDATE intake_items SET payload = :junk", "DELETE FROM intake_items"])
+def test_the_database_refuses_to_change_or_remove_raw_intake(store, normalize, statement):
+    with store.transaction() as session:
+        ingest(session, "laporpaman", [item(1)], normalize)
+    with pytest.raises(DBAPIError, match="intake_items rows are immutable"):
+        with store.transaction() as session:
+            session.execute(text(statement), {"junk": b"x"})
+    with store.transaction() as session:
+        assert json.loads(session.scalars(select(IntakeItem.payload)).one())["id"] == 1
 
 
 def test_upgrade_twice_is_harmless(store):

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
+from ..validate import is_email
+
 _MISSING_ARG = object()
 
 
@@ -175,14 +177,13 @@ def _phone(value, arg, ctx):
     return "+" + digits
 
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
 @transform("email")
 def _email(value, arg, ctx):
     """An email address (trimmed, domain lower-cased); a malformed one is an error."""
     text = _text(value).strip()
-    if not _EMAIL.match(text) or len(text) > 320 or ".." in text:
+    if not is_email(text):
         raise TransformError("is not an email address")
     local, _, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
