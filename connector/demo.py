@@ -30,8 +30,8 @@ from .hub.app import create_app as create_hub_app
 from .hub.settings import HubSettings
 from .hub_client import HubClient
 from .resources import data_path
+from .sim.api import create_app as create_portal_app
 from .sim.portal import PortalSim
-from .sim.portal import create_app as create_portal_app
 from .store.db import Store
 from .store.models import Complaint, IntakeItem, QuarantineItem
 from .web.serve import ServerThread

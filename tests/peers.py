@@ -11,8 +11,8 @@ import yaml
 from hub_helpers import KALSEL_TOKEN, running_hub  # noqa: F401  (re-exported for tests)
 
 from connector import config as config_mod
+from connector.sim.api import create_app as create_portal_app
 from connector.sim.portal import PortalSim
-from connector.sim.portal import create_app as create_portal_app
 from connector.web.serve import ServerThread
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,8 @@ from connector.mapping.tables import RegionIndex
 from connector.mapping.transforms import REGISTRY
 from connector.sim import cli as sim_cli
 from connector.sim import seed as seeding
-from connector.sim.portal import PortalSim, create_app
+from connector.sim.api import create_app
+from connector.sim.portal import PortalSim
 from connector.web.serve import ServerThread
 
 TOKEN = "test-portal-token"

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hub_helpers import make_report
 from jsonschema import Draft202012Validator
 
 from connector.validate import problems
-
-from hub_helpers import make_report
 
 SCHEMAS = sorted((Path(__file__).resolve().parent.parent / "schemas").glob("*.schema.json"))
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import click
 
 from ..web.serve import serve_forever
-from .portal import PortalSim, create_app
+from .api import create_app
+from .portal import PortalSim
 
 
 @click.command("portal-sim")
