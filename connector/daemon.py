@@ -19,7 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from . import channels as channel_kinds
 from .delivery import Deliverer, DeliveryStats
-from .errors import ConnectorError
+from .errors import ConnectorError, describe
 from .http import RetryPolicy
 from .hub_client import HubClient
 from .intake import IntakeStats, pull_channel
@@ -123,8 +123,9 @@ class Daemon:
                 job(*args)
             except ConnectorError:
                 pass
-            except Exception:  # noqa: BLE001 - a bug must not kill the scheduler thread
-                log.exception("job %s crashed", getattr(job, "__name__", job))
+            except Exception as exc:  # noqa: BLE001 - a bug must not kill the scheduler thread
+                # No traceback: its frames and messages can carry payload values.
+                log.error("job %s failed: %s", getattr(job, "__name__", job), describe(exc))
         run.__name__ = getattr(job, "__name__", "job")
         return run
 

@@ -80,3 +80,17 @@ class SourceRejectedError(PermanentError):
     """A channel's source refused us (bad credentials, bad request)."""
 
     code = "source_rejected"
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line description of an unexpected error that is safe to log.
+
+    Database errors are reduced to their class and SQLSTATE: PostgreSQL's own
+    message quotes the failing row ("Failing row contains (…)"), and rows hold
+    personal data. Everything else keeps its message.
+    """
+    orig = getattr(exc, "orig", None)
+    if orig is not None and type(exc).__module__.startswith("sqlalchemy"):
+        state = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None) or "?"
+        return f"database error {type(exc).__name__} ({type(orig).__name__}, {state}); details withheld"
+    return f"{type(exc).__name__}: {exc}"

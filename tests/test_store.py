@@ -17,6 +17,7 @@ from test_profile import GOOD
 from connector import outbox
 from connector.canonical import canonical_json
 from connector.channels.base import RawItem
+from connector.errors import describe
 from connector.intake import get_cursor, ingest, set_cursor
 from connector.mapping.profile import Profile
 from connector.normalize import Normalizer
@@ -65,6 +66,17 @@ def test_the_database_refuses_to_change_or_remove_raw_intake(store, normalize, s
             session.execute(text(statement), {"junk": b"x"})
     with store.transaction() as session:
         assert json.loads(session.scalars(select(IntakeItem.payload)).one())["id"] == 1
+
+
+def test_database_errors_never_show_row_values(store, normalize):
+    with store.transaction() as session:
+        ingest(session, "laporpaman", [item(1)], normalize)
+    with pytest.raises(DBAPIError) as caught:
+        with store.transaction() as session:
+            session.execute(text("INSERT INTO cursors (channel_id, value, updated_at) VALUES (:a, :b, :c)"),
+                            [{"a": "x", "b": "Siti Aminah 081234567890", "c": None}])
+    assert "081234567890" not in describe(caught.value)
+    assert describe(caught.value).startswith("database error IntegrityError")
 
 
 def test_upgrade_twice_is_harmless(store):
