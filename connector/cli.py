@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from . import __version__
 from . import config as config_mod
 from .errors import ConfigError, ConnectorError
+from .validate import Problem
 
 CONFIG_OPTION = click.option(
     "-c", "--config", "config_path", envvar="LAPOR_CONNECTOR_CONFIG", default="config.yaml", show_default=True,
@@ -331,7 +332,7 @@ def quarantine_list(config_path, show_all):
         if not show_all:
             query = query.where(QuarantineItem.state == "open")
         for row in session.scalars(query):
-            reasons = "; ".join(f"{p['path']}: {p['message']}" for p in row.problems)
+            reasons = "; ".join(str(Problem(**p)) for p in row.problems)
             click.echo(f"{row.id}\t{row.channel_id}/{row.external_id}\t{row.state}\t{reasons}")
 
 
@@ -348,7 +349,7 @@ def quarantine_show(config_path, item_id):
         intake = session.get(IntakeItem, row.intake_id)
         click.echo(f"item {row.id}: {row.channel_id}/{row.external_id}, {row.state}, received {intake.received_at.isoformat()}")
         for p in row.problems:
-            click.echo(f"  {p['path']}: {p['message']}" + (f" (source field '{p['source']}')" if p.get("source") else ""))
+            click.echo(f"  {Problem(**p)}")
         channel = connector.channels.get(row.channel_id)
         personal = channel.profile.personal_sources() if channel is not None else []
         try:

@@ -34,6 +34,7 @@ from .sim.api import create_app as create_portal_app
 from .sim.portal import PortalSim
 from .store.db import Store
 from .store.models import Complaint, IntakeItem, QuarantineItem
+from .validate import Problem
 from .web.serve import ServerThread
 
 HUB_TOKEN = "demo-hub-token"
@@ -159,7 +160,7 @@ def _check(result: DemoResult, config, expected: dict, hub: HubClient) -> None:
     result.bad_not_quarantined = [ref for ref in bad if ref not in quarantined or not quarantined[ref].problems]
     result.good_quarantined = [ref for ref in good if ref in quarantined]
     result.quarantine_reasons = sorted(
-        (ref, "; ".join(f"{p['path']}: {p['message']}" for p in q.problems)) for ref, q in quarantined.items())
+        (ref, "; ".join(str(Problem(**p)) for p in q.problems)) for ref, q in quarantined.items())
 
 
 def print_table(result: DemoResult, echo=click.echo) -> None:
