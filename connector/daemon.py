@@ -68,7 +68,7 @@ class Connector:
     def cycle(self) -> CycleStats:
         """One pull of every channel, then delivery of everything due (`sync --once`)."""
         stats = CycleStats()
-        for channel_id in self.channels:
+        for channel_id in (cid for cid, ch in self.channels.items() if ch.pulls):
             try:
                 stats.intake[channel_id] = self.pull(channel_id)
             except ConnectorError as exc:
