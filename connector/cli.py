@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime
 
 import click
 from sqlalchemy import func, select
@@ -149,7 +150,7 @@ def sync(config_path, once, timeout):
             stats = connector.cycle()
             _print_cycle(stats)
             with connector.store.transaction() as session:
-                wait = outbox.next_due_in(session)
+                wait = outbox.next_due_in(session, connector.deliverer.route_keys)
             if once or wait is None or time.monotonic() + wait > deadline:
                 break
             time.sleep(max(wait, 0.2))
@@ -162,8 +163,13 @@ def _print_cycle(stats) -> None:
     for cid, s in stats.intake.items():
         click.echo(f"{cid}: {s.received} received, {s.accepted} new, {s.quarantined} quarantined, "
                    f"{s.duplicates} repeats, {s.revisions} revisions")
-    d = stats.delivery
-    click.echo(f"hub: {d.delivered} delivered ({d.duplicates} already there), {d.retried} to retry, {d.dead} dead")
+    h = stats.hub_updates
+    if h.received:
+        click.echo(f"hub feed: {h.received} national updates, {h.applied} applied, {h.superseded} superseded, "
+                   f"{h.noop} without change, {h.duplicates} repeats, {h.parked} parked")
+    for route, d in stats.delivery.items():
+        if d.batches:
+            click.echo(f"{route}: {d.delivered} delivered ({d.duplicates} already there), {d.retried} to retry, {d.dead} dead")
     for error in stats.errors:
         click.echo(f"error: {error}", err=True)
 
@@ -177,10 +183,12 @@ def status(config_path):
 
     with store_session(config_path) as (_, session):
         complaints = session.scalar(select(func.count()).select_from(Complaint))
-        counts = outbox.counts(session)
+        routes = outbox.counts_by_route(session)
         open_q = session.scalar(select(func.count()).select_from(QuarantineItem).where(QuarantineItem.state == "open"))
     click.echo(f"complaints: {complaints}")
-    click.echo("outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "empty"))
+    click.echo("outbox:" + ("" if routes else " empty"))
+    for (kind, target), states in sorted(routes.items()):
+        click.echo(f"  {kind} → {target}: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
     click.echo(f"quarantine (open): {open_q}")
 
 
@@ -263,56 +271,87 @@ def _print_result(ref: str, result, show_personal: bool) -> None:
 
 @main.group()
 def dlq():
-    """Outbox items that will not be retried (dead letters)."""
+    """Dead letters: outbox items that will not be retried (o<id>) and parked status updates (u<id>)."""
 
 
 @dlq.command("list")
 @CONFIG_OPTION
 @click.option("--limit", default=100, show_default=True)
 def dlq_list(config_path, limit):
-    """Dead outbox items with their reasons."""
-    from . import outbox
-    from .store.models import Complaint
+    """Every dead letter with its reason."""
+    from .deadletters import list_letters
 
     with store_session(config_path) as (_, session):
-        rows = outbox.dead(session, limit)
-        refs = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_([r.complaint_id for r in rows])))}
-        lines = [f"{r.id}\t{r.kind}\t{refs[r.complaint_id].channel_id}/{refs[r.complaint_id].source_ref}\t"
-                 f"{r.attempts} attempts\t{r.last_error_code}: {r.last_error}" for r in rows]
-    click.echo("\n".join(lines) if lines else "no dead items")
+        letters = list_letters(session, limit)
+    for d in letters:
+        attempts = f"{d.attempts} attempts" if d.attempts is not None else "-"
+        click.echo(f"{d.ref}\t{d.kind}\t{d.subject}\t{attempts}\t{d.code}: {d.reason}")
+    if not letters:
+        click.echo("no dead letters")
 
 
 @dlq.command("show")
 @CONFIG_OPTION
-@click.argument("item_id", type=int)
-def dlq_show(config_path, item_id):
-    """One dead item: why it died and what it holds (personal data masked)."""
+@click.argument("ref")
+def dlq_show(config_path, ref):
+    """One dead letter: why it is there and what it holds (personal data masked)."""
+    from .deadletters import UnknownLetterError, get
     from .masking import mask_report
     from .store.models import Complaint, OutboxItem
 
     with store_session(config_path) as (_, session):
-        row = get_or_exit(session, OutboxItem, item_id, "outbox item")
-        complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
-        click.echo(f"item {row.id}: {row.kind} → {row.target}, state {row.state}, {row.attempts} attempts")
-        click.echo(f"key: {row.idempotency_key}")
-        click.echo(f"last error: {row.last_error_code}: {row.last_error}")
-        if complaint is not None:
-            click.echo(json.dumps(mask_report(complaint.report), indent=2, ensure_ascii=False))
+        try:
+            row = get(session, ref)
+        except UnknownLetterError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        if isinstance(row, OutboxItem):
+            click.echo(f"o{row.id}: {row.kind} → {row.target}, state {row.state}, {row.attempts} attempts")
+            click.echo(f"key: {row.idempotency_key}")
+            click.echo(f"last error: {row.last_error_code}: {row.last_error}")
+            complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
+            shown = mask_report(complaint.report) if row.kind == "report" and complaint else row.payload
+        else:
+            click.echo(f"u{row.id}: {row.origin} update {row.update_id}, parked")
+            click.echo(f"reason: {row.reason}")
+            shown = row.payload
+        if shown:
+            click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 @dlq.command("replay")
 @CONFIG_OPTION
-@click.argument("item_ids", type=int, nargs=-1)
-@click.option("--all", "replay_all", is_flag=True, help="Replay every dead item.")
-def dlq_replay(config_path, item_ids, replay_all):
-    """Put dead items back in the queue (by id, or --all)."""
-    from . import outbox
+@click.argument("refs", nargs=-1)
+@click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter.")
+def dlq_replay(config_path, refs, replay_all):
+    """Give dead letters another go (by id, or --all)."""
+    from .deadletters import UnknownLetterError, replay
 
-    if not item_ids and not replay_all:
-        raise click.UsageError("name item ids or use --all")
-    with store_session(config_path) as (_, session):
-        count = outbox.replay(session, None if replay_all else list(item_ids))
+    if not refs and not replay_all:
+        raise click.UsageError("name dead-letter ids (o12, u7) or use --all")
+    with store_session(config_path) as (connector, session):
+        try:
+            count = replay(session, None if replay_all else list(refs), connector.hub_sync)
+        except UnknownLetterError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
     click.echo(f"{count} item(s) back in the queue")
+
+
+@dlq.command("discard")
+@CONFIG_OPTION
+@click.argument("refs", nargs=-1, required=True)
+def dlq_discard(config_path, refs):
+    """Give up on dead letters for good; the complaint's later items may then go out."""
+    from .deadletters import UnknownLetterError, discard
+
+    with store_session(config_path) as (_, session):
+        try:
+            count = discard(session, list(refs))
+        except UnknownLetterError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+    click.echo(f"{count} item(s) discarded")
 
 
 @main.group()
@@ -381,6 +420,33 @@ def review(config_path, with_warnings):
                 click.echo(f"{c.channel_id}/{c.source_ref}\ttracking {c.tracking_id or '-'}\t" + "; ".join(notes))
     if not shown:
         click.echo("nothing to review")
+
+
+@main.command("sla")
+@CONFIG_OPTION
+@click.option("--all", "show_all", is_flag=True, help="Every running clock, not only those near or past their deadline.")
+def sla(config_path, show_all):
+    """Reports past or near their deadline (verification, follow-up, automatic close), on working days."""
+    from . import sla as sla_mod
+    from .workdays import Calendar
+
+    config = load_config(config_path)
+    try:
+        calendar = Calendar.load(config.data["sla"]["calendar"])
+    except ConfigError as exc:
+        exit_with(exc)
+    rules = sla_mod.SlaRules.from_config(config.data["sla"])
+    with store_session(config_path) as (_, session):
+        found = sla_mod.deadlines(session, calendar, rules, config.tz)
+    shown = found if show_all else sla_mod.near_or_past(found, rules)
+    for d in shown:
+        state = f"{-d.days_left} working day(s) late" if d.overdue else f"{d.days_left} working day(s) left"
+        click.echo(f"{d.tracking_id}\t{d.source}\t{d.status}\t{d.clock} due {d.due.isoformat()}\t{state}")
+    if not calendar.covers(datetime.now(config.tz).date()):
+        click.echo("warning: the holiday calendar has no entries for this year; add them to "
+                   f"{config.data['sla']['calendar']}", err=True)
+    if not shown:
+        click.echo("no report is near or past a deadline" if not show_all else "no clock is running")
 
 
 def _register_subcommands() -> None:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import channels
 from .errors import ConfigError
+from .resources import data_path
 from .validate import load_schema, validator_for
 from .validate import problems as schema_problems
 from .yamlfile import expand, read_yaml
@@ -170,3 +171,5 @@ def _resolve_paths(config: Config) -> None:
     for channel in config.channels:
         if isinstance(channel.get("profile"), str):
             channel["profile"] = str(config.resolve(channel["profile"]))
+    sla = config.data["sla"]
+    sla["calendar"] = str(config.resolve(sla["calendar"])) if sla.get("calendar") else str(data_path("mappings", "calendar", "id-holidays.csv"))

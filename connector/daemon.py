@@ -24,7 +24,9 @@ from .http import RetryPolicy
 from .hub_client import HubClient
 from .intake import IntakeStats, pull_channel
 from .normalize import Normalizer
+from .routes import HubUpdateRoute, PushRoute, ReportRoute
 from .store.db import Store
+from .sync import HubSyncContext, SyncStats, pull_hub_updates
 from .timeutil import utcnow
 from .web.app import create_app
 from .web.serve import ServerThread, parse_listen
@@ -35,7 +37,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class CycleStats:
     intake: dict[str, IntakeStats] = field(default_factory=dict)
-    delivery: DeliveryStats = field(default_factory=DeliveryStats)
+    hub_updates: SyncStats = field(default_factory=SyncStats)
+    delivery: dict[str, DeliveryStats] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -48,9 +51,13 @@ class Connector:
         self.channels = channel_kinds.build(config)
         self.normalizers = {cid: Normalizer(ch.profile, config.connector_id, config.tz, ch.record)
                             for cid, ch in self.channels.items()}
-        self.deliverer = Deliverer(
-            self.store, HubClient.from_config(config), RetryPolicy.from_config(config.retry),
-            batch_size=int(config.hub["batch_size"]), lease_s=float(config.delivery["lease_s"]))
+        self.hub = HubClient.from_config(config)
+        batch = int(config.hub["batch_size"])
+        routes = [ReportRoute(self.hub, batch), HubUpdateRoute(self.hub, batch)]
+        routes += [PushRoute(ch) for ch in self.channels.values() if ch.can_push]
+        self.deliverer = Deliverer(self.store, RetryPolicy.from_config(config.retry), routes,
+                                   lease_s=float(config.delivery["lease_s"]))
+        self.hub_sync = HubSyncContext({cid: ch.profile.status for cid, ch in self.channels.items()})
         self.stop_event = threading.Event()
 
     def pull(self, channel_id: str) -> IntakeStats:
@@ -61,18 +68,30 @@ class Connector:
             log.warning("pull %s failed (%s): %s", channel_id, exc.code, exc)
             raise
 
-    def deliver(self) -> DeliveryStats:
-        """Job: deliver what is due."""
+    def deliver(self) -> dict[str, DeliveryStats]:
+        """Job: deliver what is due; statistics per route."""
         return self.deliverer.deliver_due(self.stop_event)
 
+    def pull_hub(self) -> SyncStats:
+        """Job: read the hub's feed of national updates."""
+        try:
+            return pull_hub_updates(self.store, self.hub, self.hub_sync, stop=self.stop_event)
+        except ConnectorError as exc:
+            log.warning("hub feed failed (%s): %s", exc.code, exc)
+            raise
+
     def cycle(self) -> CycleStats:
-        """One pull of every channel, then delivery of everything due (`sync --once`)."""
+        """One pull of every channel and of the hub's feed, then delivery of everything due (`sync --once`)."""
         stats = CycleStats()
         for channel_id in (cid for cid, ch in self.channels.items() if ch.pulls):
             try:
                 stats.intake[channel_id] = self.pull(channel_id)
             except ConnectorError as exc:
                 stats.errors.append(f"{channel_id}: {exc}")
+        try:
+            stats.hub_updates = self.pull_hub()
+        except ConnectorError as exc:
+            stats.errors.append(f"hub feed: {exc}")
         stats.delivery = self.deliver()
         return stats
 
@@ -105,14 +124,21 @@ class Daemon:
                                        id=f"pull:{channel_id}", next_run_time=now)
         self.scheduler.add_job(self._quiet(self.connector.deliver), "interval", seconds=float(self.config.delivery["every_s"]),
                                id="deliver", next_run_time=now)
+        self.scheduler.add_job(self._quiet(self._pull_hub_then_deliver), "interval",
+                               seconds=float(self.config.data["sync"]["hub_every_s"]), id="pull:hub", next_run_time=now)
         host, port = parse_listen(self.config.web["listen"])
         self.web = ServerThread(create_app(self.config, self.connector.store), host, port, name="connector-web").start()
         self.scheduler.start()
         log.info("connector %s running: %d channel(s), web on %s", self.config.connector_id, len(self.connector.channels), self.web.url)
 
     def _pull_then_deliver(self, channel_id: str) -> None:
-        """New complaints go out at once rather than at the next delivery tick."""
-        if self.connector.pull(channel_id).accepted:
+        """New complaints and updates go out at once rather than at the next delivery tick."""
+        stats = self.connector.pull(channel_id)
+        if stats.accepted or stats.updates:
+            self.scheduler.modify_job("deliver", next_run_time=utcnow())
+
+    def _pull_hub_then_deliver(self) -> None:
+        if self.connector.pull_hub().applied:
             self.scheduler.modify_job("deliver", next_run_time=utcnow())
 
     @staticmethod

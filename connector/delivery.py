@@ -1,12 +1,13 @@
-"""Delivery: send due outbox reports to the hub in batches and record each item's outcome.
+"""Delivery: send due outbox items along their routes and record each item's outcome.
 
-For each batch: claim (commit), send one POST, then record per item in one
-transaction: `created`/`duplicate` → delivered with the tracking id; `conflict`
-or `rejected` → dead with the hub's reasons (the rest of the batch is not held
-up). A transient failure of the whole call puts every item back with a backoff
-(Retry-After honoured) and ends the cycle; the attempt cap or a permanent
-failure makes the rows dead. Nothing here decides retryability from HTTP
-details; `connector.http` does.
+A `Route` is one (kind, target) pair: reports to the hub, status updates to the
+hub, national updates pushed to a portal. The loop is the same for all: claim a
+batch (a complaint's items only in the order they were written), let the route
+load and send it, then record per item in one transaction: delivered, dead (with
+the reason, the rest of the batch is not held up) or retry later. A transient
+failure puts the items back with a backoff (Retry-After honoured) and pauses the
+whole target until then; the attempt cap or a permanent failure makes them dead.
+Nothing here decides retryability from HTTP details; `connector.http` does.
 """
 
 from __future__ import annotations
@@ -19,23 +20,63 @@ import uuid
 from dataclasses import dataclass
 from threading import Event
 
-from sqlalchemy import select
-
 from . import outbox
 from .counters import Counters
 from .errors import ConnectorError, PermanentError, TransientError
 from .http import RetryPolicy
-from .hub_client import HubClient, ItemResult
 from .store.db import Store
-from .store.models import Complaint
-from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
-INITIAL_STATUS = "belum_terverifikasi"
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Sent:
+    """What became of one item: delivered (with a result to keep), dead (with why), or retry."""
+
+    outcome: str
+    result: dict | None = None
+    code: str | None = None
+    reason: str | None = None
+    retry_after_s: float | None = None
+
+    @classmethod
+    def delivered(cls, result: dict | None = None) -> "Sent":
+        return cls("delivered", result)
+
+    @classmethod
+    def dead(cls, code: str, reason: str, result: dict | None = None) -> "Sent":
+        return cls("dead", result, code, reason)
+
+    @classmethod
+    def retry(cls, error: ConnectorError) -> "Sent":
+        return cls("retry", None, error.code, str(error), getattr(error, "retry_after_s", None))
+
+
+class Route:
+    """How one kind of outbox item reaches one target. Override `load`, `send`; `record`
+    and `failed` have do-nothing defaults."""
+
+    kind: str = ""
+    target: str = ""
+    batch_size: int = 100
+
+    def load(self, session, items) -> list:
+        """What to send for each claimed item (same order), read inside the claim's transaction."""
+        raise NotImplementedError(f"{type(self).__name__}.load")
+
+    def send(self, payloads: list) -> list[Sent]:
+        """Send; one Sent per payload. Raise TransientError/PermanentError when the whole call failed."""
+        raise NotImplementedError(f"{type(self).__name__}.send")
+
+    def record(self, session, item_id: int, payload, sent: Sent) -> None:
+        """Side effects of a delivered item (a tracking id, a status), in the outcome's transaction."""
+
+    def failed(self, session, item_id: int, payload, code: str, reason: str) -> None:
+        """Side effects of an item that went dead."""
 
 
 @dataclass
@@ -48,102 +89,81 @@ class DeliveryStats(Counters):
     lost_leases: int = 0
 
 
-@dataclass
 class Deliverer:
-    store: Store
-    hub: HubClient
-    policy: RetryPolicy
-    batch_size: int = 100
-    lease_s: float = 120.0
-    owner: str = ""
+    def __init__(self, store: Store, policy: RetryPolicy, routes: list[Route], lease_s: float = 120.0, owner: str = ""):
+        self.store = store
+        self.policy = policy
+        self.routes = routes
+        self.lease_s = lease_s
+        self.owner = owner or worker_id()
+        # After a transient failure the whole target waits (an outage, a 429 with Retry-After),
+        # not only the items that failed: other due items must not keep knocking.
+        self.paused_until: dict[str, float] = {}
 
-    def __post_init__(self):
-        self.owner = self.owner or worker_id()
-        # After a transient failure (an outage, a 429 with Retry-After) the whole hub waits,
-        # not only the batch that failed: other due rows must not keep knocking.
-        self.paused_until = 0.0
+    @property
+    def route_keys(self) -> list[tuple[str, str]]:
+        """(kind, target) of every route this deliverer serves."""
+        return [(r.kind, r.target) for r in self.routes]
 
-    def deliver_due(self, stop: Event | None = None, max_batches: int | None = None) -> DeliveryStats:
-        """Send due reports until none are due, the hub is unavailable, or `stop` is set."""
+    def deliver_due(self, stop: Event | None = None, max_batches: int | None = None) -> dict[str, DeliveryStats]:
+        """Send what is due on every route until nothing is due, a target is down, or `stop` is set.
+        Returns the statistics per route ("report → hub", …)."""
+        return {f"{route.kind} → {route.target}": self._drain(route, stop, max_batches) for route in self.routes}
+
+    def _drain(self, route: Route, stop: Event | None, max_batches: int | None) -> DeliveryStats:
         total = DeliveryStats()
-        if time.monotonic() < self.paused_until:
-            return total
-        while not (stop is not None and stop.is_set()):
+        while not (stop is not None and stop.is_set()) and time.monotonic() >= self.paused_until.get(route.target, 0):
             if max_batches is not None and total.batches >= max_batches:
                 break
-            batch = self._claim()
+            batch = self._claim(route)
             if not batch:
                 break
-            stats, hub_down = self._send(batch)
-            total += stats
-            if hub_down:
-                break
+            total += self._send(route, batch)
         return total
 
-    def _claim(self) -> list[tuple[int, int, Complaint]]:
+    def _claim(self, route: Route) -> list[tuple[int, int, object]]:
         with self.store.transaction() as session:
-            items = outbox.claim(session, self.owner, self.batch_size, self.lease_s)
+            items = outbox.claim(session, self.owner, route.batch_size, self.lease_s, route.kind, route.target)
             if not items:
                 return []
-            ids = [i.complaint_id for i in items]
-            complaints = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
-            return [(item.id, item.attempts, complaints[item.complaint_id]) for item in items]
+            payloads = route.load(session, items)
+            return [(item.id, item.attempts, payload) for item, payload in zip(items, payloads, strict=True)]
 
-    def _send(self, batch) -> tuple[DeliveryStats, bool]:
+    def _send(self, route: Route, batch) -> DeliveryStats:
         stats = DeliveryStats(batches=1)
         try:
-            results = self.hub.send_reports([complaint.report for _, _, complaint in batch])
-        except TransientError as exc:
-            self._record_failure(batch, exc, stats)
-            return stats, True
-        except PermanentError as exc:
-            self._record_failure(batch, exc, stats)
-            return stats, False
+            results = route.send([payload for _, _, payload in batch])
+        except (TransientError, PermanentError) as exc:
+            results = [Sent.dead(exc.code, str(exc)) if isinstance(exc, PermanentError) else Sent.retry(exc)] * len(batch)
+            log.warning("%s → %s: batch of %d not delivered (%s): %s", route.kind, route.target, len(batch),
+                        "dead" if isinstance(exc, PermanentError) else "will retry", exc)
         with self.store.transaction() as session:
-            ids = [complaint.id for _, _, complaint in batch]
-            rows = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
-            for (item_id, _, complaint), result in zip(batch, results, strict=True):
-                self._record_result(session, item_id, rows[complaint.id], result, stats)
-        log.info("delivered batch of %d: %d new, %d already at the hub, %d dead",
-                 len(batch), stats.delivered - stats.duplicates, stats.duplicates, stats.dead)
-        return stats, False
+            for (item_id, attempts, payload), sent in zip(batch, results, strict=True):
+                self._record(session, route, item_id, attempts, payload, sent, stats)
+        if stats.delivered or stats.dead:
+            log.info("%s → %s: %d delivered (%d already there), %d dead", route.kind, route.target,
+                     stats.delivered, stats.duplicates, stats.dead)
+        return stats
 
-    def _record_result(self, session, item_id: int, complaint: Complaint, result: ItemResult, stats: DeliveryStats) -> None:
-        """`complaint` is attached to `session`; a delivered item fills in its tracking id."""
-        if result.outcome in ("created", "duplicate"):
-            held = outbox.mark_delivered(session, item_id, self.owner, {"outcome": result.outcome, "tracking_id": result.tracking_id})
-            if held:
-                complaint.tracking_id = result.tracking_id
-                complaint.status = complaint.status or INITIAL_STATUS
-                complaint.delivered_at = utcnow()
+    def _record(self, session, route: Route, item_id: int, attempts: int, payload, sent: Sent, stats: DeliveryStats) -> None:
+        if sent.outcome == "delivered":
+            if outbox.mark_delivered(session, item_id, self.owner, sent.result):
+                route.record(session, item_id, payload, sent)
                 stats.delivered += 1
-                stats.duplicates += result.outcome == "duplicate"
+                stats.duplicates += (sent.result or {}).get("outcome") == "duplicate"
             else:
                 stats.lost_leases += 1
             return
-        reason = _reason(result)
-        code = f"hub_{result.outcome}"
-        if outbox.mark_dead(session, item_id, self.owner, code, reason, {"outcome": result.outcome, "tracking_id": result.tracking_id}):
+        if sent.outcome == "retry" and not self.policy.exhausted(attempts):
+            delay = self.policy.next_delay(attempts, sent.retry_after_s)
+            stats.retried += outbox.mark_retry(session, item_id, self.owner, sent.code, sent.reason, delay)
+            self.paused_until[route.target] = max(self.paused_until.get(route.target, 0), time.monotonic() + delay)
+            return
+        code, reason = sent.code, sent.reason
+        if sent.outcome == "retry":
+            reason = f"gave up after {attempts} attempts; last error: {reason}"
+        if outbox.mark_dead(session, item_id, self.owner, code, reason, sent.result):
+            route.failed(session, item_id, payload, code, reason)
             stats.dead += 1
-            log.warning("hub answered %s for %s/%s: %s", result.outcome, complaint.channel_id, complaint.source_ref, code)
         else:
             stats.lost_leases += 1
-
-    def _record_failure(self, batch, exc: ConnectorError, stats: DeliveryStats) -> None:
-        permanent = isinstance(exc, PermanentError)
-        with self.store.transaction() as session:
-            for item_id, attempts, _ in batch:
-                if permanent or self.policy.exhausted(attempts):
-                    why = str(exc) if permanent else f"gave up after {attempts} attempts; last error: {exc}"
-                    stats.dead += outbox.mark_dead(session, item_id, self.owner, exc.code, why)
-                else:
-                    delay = self.policy.next_delay(attempts, getattr(exc, "retry_after_s", None))
-                    stats.retried += outbox.mark_retry(session, item_id, self.owner, exc.code, str(exc), delay)
-                    self.paused_until = max(self.paused_until, time.monotonic() + delay)
-        log.warning("batch of %d not delivered (%s): %s", len(batch), "dead" if permanent else "will retry", exc)
-
-
-def _reason(result: ItemResult) -> str:
-    details = "; ".join(f"{e.get('path', '$')}: {e.get('message', '')}" for e in result.errors if isinstance(e, dict))
-    tracking = f" (hub tracking id {result.tracking_id})" if result.tracking_id else ""
-    return f"hub answered {result.outcome}{tracking}" + (f": {details}" if details else "")

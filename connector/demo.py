@@ -93,7 +93,7 @@ def _progress(store) -> dict:
         return {
             "pulled": session.scalar(select(func.count(distinct(IntakeItem.external_id)))),
             "quarantined": session.scalar(select(func.count()).select_from(QuarantineItem).where(QuarantineItem.state == "open")),
-            **{k: v for k, v in outbox.counts(session).items()},
+            **outbox.counts(session, kind="report"),
         }
 
 
@@ -142,7 +142,7 @@ def _check(result: DemoResult, config, expected: dict, hub: HubClient) -> None:
         result.pulled = session.scalar(select(func.count(distinct(IntakeItem.external_id))))
         complaints = {c.source_ref: c for c in session.scalars(select(Complaint))}
         quarantined = {q.external_id: q for q in session.scalars(select(QuarantineItem).where(QuarantineItem.state == "open"))}
-        result.dead = outbox.counts(session).get("dead", 0)
+        result.dead = outbox.counts(session, kind="report").get("dead", 0)
     store.dispose()
     at_hub = list(hub.list_reports())
     refs = Counter(r["report"]["source"]["source_ref"] for r in at_hub)

@@ -79,6 +79,22 @@ class HubClient:
             parsed.append(ItemResult(i, r.get("source_ref"), r["outcome"], r.get("tracking_id"), r.get("errors") or []))
         return parsed
 
+    def send_updates(self, updates: list[dict]) -> list[dict]:
+        """POST one batch of region status updates; one answer per update, in order."""
+        body = self._json("POST", "/updates:batch", json={"updates": updates})
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list) or len(results) != len(updates) or not all(isinstance(r, dict) for r in results):
+            raise HubUnavailableError("hub POST /updates:batch: the answer does not hold one result per update")
+        return results
+
+    def updates(self, after: str | None = None, limit: int = 500) -> dict:
+        """One page of the hub's feed of national updates: {"updates": [...], "next_after": …}."""
+        params = {"limit": limit, **({"after": after} if after else {})}
+        body = self._json("GET", "/updates", params=params)
+        if not isinstance(body, dict) or not isinstance(body.get("updates"), list):
+            raise HubUnavailableError("hub GET /updates: the answer has no update list")
+        return body
+
     def get_report(self, tracking_id: str) -> dict | None:
         try:
             return self._json("GET", f"/reports/{requests.utils.quote(tracking_id, safe='')}")

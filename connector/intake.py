@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from threading import Event
 
 from sqlalchemy import select, update
@@ -25,10 +26,12 @@ from sqlalchemy import select, update
 from .canonical import content_hash, sha256_bytes
 from .channels.base import Channel, RawItem
 from .counters import Counters
+from .cursors import get_cursor, set_cursor
 from .normalize import Normalizer
 from .outbox import enqueue_report
 from .store.db import Store
-from .store.models import Complaint, Cursor, IntakeItem, QuarantineItem
+from .store.models import Complaint, IntakeItem, QuarantineItem
+from .sync import derive_region_updates, known_updates
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ class IntakeStats(Counters):
     accepted: int = 0
     quarantined: int = 0
     revisions: int = 0
+    updates: int = 0
 
 
 def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer) -> IntakeStats:
@@ -54,7 +58,7 @@ def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer
     known_complaints = set(session.scalars(
         select(Complaint.source_ref).where(Complaint.channel_id == channel_id, Complaint.source_ref.in_(ext_ids))
     ))
-    accepted, quarantined = [], []
+    accepted, quarantined, versions = [], [], []
     for item in items:
         digest = sha256_bytes(item.payload)
         if (item.external_id, digest) in known_versions:
@@ -62,6 +66,7 @@ def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer
             continue
         known_versions.add((item.external_id, digest))
         row = _intake_row(item, digest)
+        versions.append(item)
         if item.external_id in known_complaints:
             row.outcome = "revision"
             stats.revisions += 1
@@ -79,7 +84,25 @@ def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer
     _add_complaints(session, channel_id, accepted)
     _add_quarantine(session, channel_id, quarantined)
     stats.accepted, stats.quarantined = len(accepted), len(quarantined)
+    if normalize.profile.status is not None:
+        stats.updates = _derive_updates(session, channel_id, [v for v in versions if v.external_id in known_complaints], normalize)
     return stats
+
+
+def _derive_updates(session, channel_id: str, versions: list[RawItem], normalize: Normalizer) -> int:
+    """Follow-ups and status changes in new record versions become region updates (connector.sync)."""
+    if not versions:
+        return 0
+    complaints = {c.source_ref: c for c in session.scalars(select(Complaint).where(
+        Complaint.channel_id == channel_id, Complaint.source_ref.in_({v.external_id for v in versions})))}
+    known = known_updates(session, [c.id for c in complaints.values()])
+    made = 0
+    for item in versions:
+        complaint = complaints[item.external_id]
+        updated_at = datetime.fromisoformat(item.meta["updated_at"]) if item.meta.get("updated_at") else item.received_at
+        made += derive_region_updates(session, complaint, normalize.parse(item), normalize.profile.status,
+                                      normalize.connector_id, known[complaint.id], updated_at)
+    return made
 
 
 def _intake_row(item: RawItem, digest: str) -> IntakeItem:
@@ -131,19 +154,6 @@ def _add_quarantine(session, channel_id: str, quarantined) -> None:
         ))
         # Paths only: problem messages may quote values, and values may be personal data.
         log.warning("quarantined %s/%s: %s", channel_id, row.external_id, ", ".join(sorted({p.path for p in result.problems})))
-
-
-def get_cursor(session, channel_id: str) -> str | None:
-    row = session.get(Cursor, channel_id)
-    return row.value if row else None
-
-
-def set_cursor(session, channel_id: str, value: str) -> None:
-    row = session.get(Cursor, channel_id)
-    if row is None:
-        session.add(Cursor(channel_id=channel_id, value=value))
-    else:
-        row.value = value
 
 
 def pull_channel(store: Store, channel: Channel, normalize: Normalizer, stop: Event | None = None) -> IntakeStats:

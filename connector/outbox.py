@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from .store.models import Complaint, OutboxItem
 from .timeutil import utcnow
@@ -31,18 +32,16 @@ def report_key(channel_id: str, source_ref: str) -> str:
     return f"report/{channel_id}/{ref}"
 
 
-def enqueue_report(session, complaint: Complaint) -> OutboxItem:
-    item = OutboxItem(
-        kind=KIND_REPORT,
-        target=TARGET_HUB,
-        idempotency_key=report_key(complaint.channel_id, complaint.source_ref),
-        complaint_id=complaint.id,
-        state="pending",
-        attempts=0,
-        next_attempt_at=utcnow(),
-    )
+def enqueue(session, kind: str, target: str, key: str, complaint_id: int | None, payload: dict | None = None) -> OutboxItem:
+    """Queue one item, due now. The key makes it unique: queueing the same thing twice is an error."""
+    item = OutboxItem(kind=kind, target=target, idempotency_key=key, complaint_id=complaint_id, payload=payload,
+                      state="pending", attempts=0, next_attempt_at=utcnow())
     session.add(item)
     return item
+
+
+def enqueue_report(session, complaint: Complaint) -> OutboxItem:
+    return enqueue(session, KIND_REPORT, TARGET_HUB, report_key(complaint.channel_id, complaint.source_ref), complaint.id)
 
 
 def _due(kind: str, target: str, now: datetime):
@@ -56,10 +55,23 @@ def _due(kind: str, target: str, now: datetime):
     )
 
 
+def _first_in_line():
+    """No earlier row of the same complaint and target is still unsent (pending, in flight or dead):
+    a complaint's items go out in the order they were written."""
+    earlier = aliased(OutboxItem)
+    return ~exists().where(
+        earlier.complaint_id == OutboxItem.complaint_id,
+        earlier.target == OutboxItem.target,
+        earlier.id < OutboxItem.id,
+        earlier.state.in_(("pending", "inflight", "dead")),
+    )
+
+
 def claim(session, owner: str, limit: int, lease_s: float, kind: str = KIND_REPORT, target: str = TARGET_HUB) -> list[OutboxItem]:
     """Take up to `limit` due rows for `owner` until now + lease_s. Commit right after."""
     now = utcnow()
-    query = select(OutboxItem).where(_due(kind, target, now)).order_by(OutboxItem.next_attempt_at, OutboxItem.id).limit(limit)
+    query = (select(OutboxItem).where(_due(kind, target, now), _first_in_line())
+             .order_by(OutboxItem.next_attempt_at, OutboxItem.id).limit(limit))
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(session.scalars(query))
@@ -110,15 +122,32 @@ def dead(session, limit: int = 100) -> list[OutboxItem]:
     return list(session.scalars(select(OutboxItem).where(OutboxItem.state == "dead").order_by(OutboxItem.id).limit(limit)))
 
 
-def counts(session) -> dict[str, int]:
-    """Rows per state, e.g. {"pending": 3, "delivered": 997}."""
-    return dict(session.execute(select(OutboxItem.state, func.count()).group_by(OutboxItem.state)).all())
+def counts(session, kind: str | None = None) -> dict[str, int]:
+    """Rows per state (of one kind, or all), e.g. {"pending": 3, "delivered": 997}."""
+    query = select(OutboxItem.state, func.count()).group_by(OutboxItem.state)
+    if kind is not None:
+        query = query.where(OutboxItem.kind == kind)
+    return dict(session.execute(query).all())
 
 
-def next_due_in(session, kind: str = KIND_REPORT, target: str = TARGET_HUB) -> float | None:
-    """Seconds until the next pending row is due (0 if one is due now); None if nothing waits."""
-    soonest = session.scalar(select(func.min(OutboxItem.next_attempt_at)).where(
-        OutboxItem.kind == kind, OutboxItem.target == target, OutboxItem.state == "pending"))
+def counts_by_route(session) -> dict[tuple[str, str], dict[str, int]]:
+    """Rows per (kind, target) and state."""
+    found: dict[tuple[str, str], dict[str, int]] = {}
+    rows = session.execute(select(OutboxItem.kind, OutboxItem.target, OutboxItem.state, func.count())
+                           .group_by(OutboxItem.kind, OutboxItem.target, OutboxItem.state))
+    for kind, target, state, n in rows:
+        found.setdefault((kind, target), {})[state] = n
+    return found
+
+
+def next_due_in(session, routes: list[tuple[str, str]] | None = None) -> float | None:
+    """Seconds until the next row that can go out is due (0: now), on the given (kind, target)
+    routes or all; None if nothing is waiting. Rows blocked behind a dead one do not count:
+    they wait for an operator, not for time."""
+    query = select(func.min(OutboxItem.next_attempt_at)).where(OutboxItem.state.in_(("pending", "inflight")), _first_in_line())
+    if routes is not None:
+        query = query.where(or_(*(and_(OutboxItem.kind == k, OutboxItem.target == t) for k, t in routes)))
+    soonest = session.scalar(query)
     if soonest is None:
         return None
     return max(0.0, (soonest - utcnow()).total_seconds())

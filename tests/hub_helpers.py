@@ -1,6 +1,8 @@
-"""Helpers for tests that talk to the reference hub: valid reports and a running hub.
+"""Helpers for tests that talk to the reference hub: valid reports and status
+updates, and a running hub.
 
 `make_report` builds a report that passes schemas/report.schema.json;
+`make_update` a region status update that passes schemas/status-update.schema.json;
 `running_hub` starts the hub on a free loopback port over a temporary SQLite file.
 """
 
@@ -16,6 +18,7 @@ from connector.web.serve import ServerThread
 
 KALSEL_TOKEN = "tok-kalsel"
 KALTIM_TOKEN = "tok-kaltim"
+ADMIN_TOKEN = "tok-admin-nasional"
 TOKENS = {KALSEL_TOKEN: "kalsel", KALTIM_TOKEN: "kaltim"}
 
 _BASE_REPORT = {
@@ -48,13 +51,26 @@ def make_report(source_ref: str = "LP-0001", *, connector_id: str = "kalsel", ch
     return report
 
 
+def make_update(tracking_id: str, update_id: str, *, status: str | None = None, message: str | None = None,
+                occurred_at: str = "2025-03-05T10:00:00+08:00", connector_id: str = "kalsel",
+                channel_id: str = "laporpaman", actor: str = "admin_daerah", **fields) -> dict:
+    """A valid region update (give a status, a message or both); keyword arguments add or replace fields."""
+    update = {"schema_version": "1", "update_id": update_id, "tracking_id": tracking_id,
+              "origin": {"side": "region", "connector_id": connector_id, "channel_id": channel_id},
+              "actor": actor, "occurred_at": occurred_at}
+    update.update({name: value for name, value in (("status", status), ("message", message)) if value is not None})
+    update.update(fields)
+    return update
+
+
 def auth(token: str = KALSEL_TOKEN) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def hub_settings(folder: Path, *, faults_enabled: bool = True, store_url: str | None = None) -> HubSettings:
+def hub_settings(folder: Path, *, faults_enabled: bool = True, store_url: str | None = None,
+                 admin_token: str | None = ADMIN_TOKEN) -> HubSettings:
     return HubSettings(store_url=store_url or f"sqlite:///{folder / 'hub.db'}", connectors=dict(TOKENS),
-                       faults_enabled=faults_enabled)
+                       faults_enabled=faults_enabled, admin_token=admin_token)
 
 
 @contextmanager

@@ -113,7 +113,7 @@ def test_sync_once_status_review_and_quarantine_against_live_peers(tmp_path, sto
         good, bad = len(sim.expected()["good"]), len(sim.expected()["bad"])
         assert synced.exit_code == 0, synced.output
         assert f"laporpaman: {good + bad} received, {good} new, {bad} quarantined" in synced.output
-        assert f"hub: {good} delivered" in synced.output
+        assert f"report → hub: {good} delivered" in synced.output
         status = invoke("status", "-c", config.path)
         assert f"complaints: {good}" in status.output and f"delivered {good}" in status.output
         listed = invoke("quarantine", "list", "-c", config.path)

@@ -41,7 +41,7 @@ def wait_for(predicate, timeout_s, what):
 
 def outbox_counts(store):
     with store.transaction() as s:
-        return outbox.counts(s)
+        return outbox.counts(s, kind="report")
 
 
 def test_sigkill_in_the_middle_of_a_batch_loses_and_duplicates_nothing(tmp_path):
@@ -120,4 +120,5 @@ def test_the_health_endpoint_reports_the_outbox(tmp_path):
         finally:
             daemon.stop()
         assert body["status"] == "ok" and body["connector_id"] == "kalsel"
-        assert body["outbox"] == {"delivered": good} and body["quarantine_open"] == len(sim.expected()["bad"])
+        assert body["outbox"]["report → hub"] == {"delivered": good}
+        assert body["quarantine_open"] == len(sim.expected()["bad"])

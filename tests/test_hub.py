@@ -35,6 +35,7 @@ from connector.hub.store import HubAnswer, HubReport
 from connector.validate import load_schema
 
 BATCH = "/api/v1/reports:batch"
+NO_UPDATES = {"hub": {"applied": 0, "stale": 0, "noop": 0}, "region": {"applied": 0, "stale": 0, "noop": 0}}
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -287,6 +288,7 @@ def test_stats_count_reports_keys_and_answers_per_connector(client):
         "reports": 2,
         "distinct_keys": 3,
         "answers": {"created": 2, "duplicate": 1, "conflict": 1, "rejected": 1},
+        "updates": NO_UPDATES,
     }
     kaltim = client.get("/api/v1/stats", headers=auth(KALTIM_TOKEN)).get_json()
     assert kaltim["reports"] == 1 and kaltim["answers"]["created"] == 1
@@ -487,7 +489,8 @@ def test_the_exchange_works_on_postgresql(tmp_path, pg_url):
         assert found["received_at"].endswith("+00:00")
         stats = client.get("/api/v1/stats", headers=auth()).get_json()
         assert stats == {"reports": 2, "distinct_keys": 3,
-                         "answers": {"created": 2, "duplicate": 1, "conflict": 1, "rejected": 1}}
+                         "answers": {"created": 2, "duplicate": 1, "conflict": 1, "rejected": 1},
+                         "updates": NO_UPDATES}
     finally:
         app.extensions["lapor_hub"].close()
 
@@ -550,6 +553,7 @@ def test_config_loads_and_resolves_a_relative_sqlite_path(tmp_path):
 def test_example_config_is_valid():
     settings = load_settings(REPO / "hub.example.yaml", environ={})
     assert settings.connectors == {"demo-hub-token": "kalsel"}
+    assert settings.admin_token == "demo-hub-admin-token"
     assert settings.faults_enabled is False
     assert settings.store_url == f"sqlite:///{REPO / 'hub.db'}"
 

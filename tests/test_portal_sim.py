@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections import Counter
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
@@ -17,7 +18,7 @@ from connector.mapping.transforms import REGISTRY
 from connector.sim import cli as sim_cli
 from connector.sim import seed as seeding
 from connector.sim.api import create_app
-from connector.sim.portal import PortalSim
+from connector.sim.portal import InvalidTanggapan, PortalSim
 from connector.web.serve import ServerThread
 
 TOKEN = "test-portal-token"
@@ -343,6 +344,7 @@ def test_v2_items_carry_the_same_records_and_bad_ones_stay_bad(sim, client):
         record, kind = sim.get(record_id), bad.get(record_id)
         assert item["subject"] == record["judul"] and item["topic"]["name"] == record["kategori"]
         assert item["modified"] == datetime.strptime(record["diperbarui_pada"], FMT).isoformat() + "+08:00"
+        assert [r["id"] for r in item["responses"]] == [t["id"] for t in record["tanggapan"]]
         assert (kind == "missing_body") == (not (item.get("description") or "").strip())
         assert (kind == "missing_privacy") == ("hide_identity" not in item["flags"])
         try:
@@ -353,6 +355,271 @@ def test_v2_items_carry_the_same_records_and_bad_ones_stay_bad(sim, client):
         if kind is None:
             assert item["flags"]["hide_identity"] == (record["anonim"] == "ya")
             assert item["kind"] in ("complaint", "aspiration", "information_request")
+
+
+# -- follow-ups (tanggapan) ------------------------------------------------------
+
+STEPS = {"baru": [], "proses": ["proses"], "selesai": ["proses", "selesai"], "ditolak": ["ditolak"]}
+NOON = datetime(2026, 11, 28, 6, 0, 0, tzinfo=timezone.utc)  # 14:00 WITA, after the seeded window
+
+
+def push(client, record_id, headers=BEARER, **body):
+    return client.post(f"/api/aduan/{record_id}/tanggapan", json=body, headers=headers)
+
+
+def worked_record(sim, status="proses"):
+    """A good seeded record with this status that is not already the last in the update order."""
+    good = set(sim.expected()["good"])
+    return next(r for r in all_records(sim)[:-1] if r["status"] == status and r["id"] in good)
+
+
+def test_seeded_follow_ups_lead_to_each_records_status_within_its_times(sim):
+    regions = RegionIndex.load()
+    records = all_records(sim)
+    bad_dates = {int(i) for i, kind in sim.expected()["bad"].items() if kind == "bad_date"}
+    for r in records:
+        follow_ups = r["tanggapan"]
+        assert [t["status"] for t in follow_ups] == STEPS[r["status"]], r["id"]
+        times = [t["waktu"] for t in follow_ups]
+        assert times == sorted(times) and all(_parses(w) for w in times)
+        if follow_ups:
+            assert times[-1] == r["diperbarui_pada"]
+            assert r["id"] in bad_dates or times[0] >= r["dibuat_pada"]
+        for t in follow_ups:
+            assert set(t) == {"id", "isi", "oleh", "waktu", "status", "ref"}
+            assert t["ref"] is None and t["isi"] in seeding.REPLIES[t["status"]]
+            if t["status"] == "ditolak":
+                assert t["oleh"] == seeding.PORTAL_ADMIN
+            else:  # an officer of the office of the record's own kabupaten/kota
+                assert t["oleh"].startswith("Petugas ") and regions.find(t["oleh"]) == regions.find(r["lokasi"])
+    # Ids are unique across the portal and given in the order the follow-ups were written.
+    every = sorted((t for r in records for t in r["tanggapan"]), key=lambda t: t["id"])
+    assert [t["id"] for t in every] == list(range(seeding.FIRST_TANGGAPAN_ID, seeding.FIRST_TANGGAPAN_ID + len(every)))
+    assert [t["waktu"] for t in every] == sorted(t["waktu"] for t in every)
+    assert {r["status"] for r in records if r["tanggapan"]} == {"proses", "selesai", "ditolak"}
+    assert all(r["tanggapan"] == [] for r in records if r["status"] == "baru")
+
+
+def test_added_records_have_no_follow_ups_yet():
+    sim, client = fresh(complaints=20)
+    record_id = sim.add(1)[0]
+    assert sim.get(record_id)["tanggapan"] == []
+    assert client.get(f"/api/aduan/{record_id}", headers=BEARER).json["data"]["tanggapan"] == []
+
+
+def test_push_appends_a_follow_up_sets_the_status_and_moves_the_record_last():
+    sim, client = fresh(clock=lambda: NOON)
+    before = worked_record(sim)
+    newest_id = max(t["id"] for r in all_records(sim) for t in r["tanggapan"])
+    response = push(client, before["id"], isi="Laporan sudah ditindaklanjuti oleh instansi.", status="selesai",
+                    ref="hub/41")
+    assert response.status_code == 201
+    pushed = response.json["data"]
+    assert pushed == {"id": newest_id + 1, "isi": "Laporan sudah ditindaklanjuti oleh instansi.",
+                      "oleh": "Admin LAPOR! Nasional", "waktu": "2026-11-28 14:00:00", "status": "selesai", "ref": "hub/41"}
+    after = sim.get(before["id"])
+    assert after["tanggapan"] == [*before["tanggapan"], pushed]
+    assert (after["status"], after["diperbarui_pada"]) == ("selesai", "2026-11-28 14:00:00")
+    assert all_records(sim)[-1]["id"] == before["id"]
+    assert len(before["tanggapan"]) == 1 and before["status"] == "proses"  # copy-on-write: the old copy is untouched
+    served = client.get(f"/api/aduan/{before['id']}", headers=BEARER).json["data"]
+    assert served["tanggapan"][-1] == pushed
+    since = walk_pages(client, 50, diperbarui_sejak="2026-11-28 14:00:00")
+    assert [r["id"] for page in since for r in page] == [before["id"]]
+
+
+def test_push_keeps_a_given_time_and_author_but_the_record_still_moves_to_now():
+    sim, client = fresh(clock=lambda: NOON)
+    target = worked_record(sim, "selesai")
+    response = push(client, target["id"], isi="Mohon konfirmasi dari pelapor.", oleh="Admin Instansi Kemendagri",
+                    waktu="2026-03-30 10:00:00", ref="hub/42")
+    assert response.status_code == 201
+    assert (response.json["data"]["waktu"], response.json["data"]["oleh"]) == ("2026-03-30 10:00:00", "Admin Instansi Kemendagri")
+    assert response.json["data"]["status"] is None
+    after = sim.get(target["id"])
+    assert after["status"] == "selesai"  # a follow-up without a status leaves it
+    assert after["diperbarui_pada"] == "2026-11-28 14:00:00" and all_records(sim)[-1]["id"] == target["id"]
+
+
+def test_the_same_ref_twice_answers_200_with_the_first_follow_up_and_changes_nothing():
+    sim, client = fresh(clock=lambda: NOON)
+    target = worked_record(sim)
+    first = push(client, target["id"], isi="Laporan diverifikasi.", status="proses", ref="hub/7")
+    snapshot = sim.get(target["id"])
+    again = push(client, target["id"], isi="Teks lain", status="ditolak", ref="hub/7")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json["data"] == first.json["data"]
+    assert sim.get(target["id"]) == snapshot
+    assert [t["ref"] for t in sim.get(target["id"])["tanggapan"]].count("hub/7") == 1
+    assert all_records(sim)[-1]["diperbarui_pada"] == snapshot["diperbarui_pada"]  # nothing moved
+    # The ref is recognised per record: another record takes the same ref as a new follow-up.
+    other = worked_record(sim, "selesai")
+    assert push(client, other["id"], isi="Laporan diverifikasi.", ref="hub/7").status_code == 201
+
+
+@pytest.mark.parametrize("body,fields", [
+    ({"status": "ditunda"}, {"status"}),
+    ({"status": "Selesai", "isi": "x"}, {"status"}),
+    ({"status": 3}, {"status"}),
+    ({}, {"isi", "status"}),
+    ({"isi": "", "ref": "hub/1"}, {"isi", "status"}),
+    ({"isi": "   \n"}, {"isi", "status"}),
+    ({"oleh": "Admin LAPOR! Nasional"}, {"isi", "status"}),
+    ({"isi": "x", "waktu": "2026-03-30T10:00:00+08:00"}, {"waktu"}),
+    ({"isi": "x", "ref": 12}, {"ref"}),
+], ids=["unknown-status", "status-case", "status-number", "empty", "empty-isi", "blank-isi", "only-oleh", "iso-waktu",
+        "ref-number"])
+def test_a_bad_push_answers_422_laravel_style_and_changes_nothing(body, fields):
+    sim, client = fresh()
+    target = worked_record(sim)
+    response = push(client, target["id"], **body)
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == fields
+    assert response.json["message"].startswith(response.json["errors"][next(iter(response.json["errors"]))][0])
+    assert sim.get(target["id"]) is target
+
+
+def test_a_push_that_is_not_json_answers_422():
+    sim, client = fresh()
+    target = worked_record(sim)
+    response = client.post(f"/api/aduan/{target['id']}/tanggapan", data="status=selesai", headers=BEARER)
+    assert response.status_code == 422 and set(response.json["errors"]) == {"isi", "status"}
+    assert sim.get(target["id"]) is target
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, API_KEY], ids=["none", "wrong-token", "v2-header"])
+def test_a_push_without_the_bearer_token_answers_401_and_changes_nothing(headers):
+    sim, client = fresh()
+    target = worked_record(sim)
+    response = push(client, target["id"], headers=headers, status="selesai", ref="hub/1")
+    assert response.status_code == 401 and response.json == {"message": "Unauthenticated."}
+    assert sim.get(target["id"]) is target
+
+
+def test_a_push_to_an_unknown_record_answers_404():
+    sim, client = fresh()
+    response = push(client, 999999, status="selesai", ref="hub/1")
+    assert response.status_code == 404 and response.json == {"message": "Aduan tidak ditemukan."}
+    assert push(client, 999999, status="hilang").status_code == 404  # the record is looked up before the body
+
+
+def test_a_fault_answers_the_push_too_and_the_retry_lands():
+    sim, client = fresh()
+    target = worked_record(sim)
+    client.post("/_sim/faults", json={"status": 503, "times": 1, "retry_after": 4})
+    failed = push(client, target["id"], status="selesai", ref="hub/9")
+    assert failed.status_code == 503 and failed.headers["Retry-After"] == "4"
+    assert sim.get(target["id"]) is target
+    retried = push(client, target["id"], status="selesai", ref="hub/9")
+    assert retried.status_code == 201 and sim.get(target["id"])["status"] == "selesai"
+
+
+def test_local_staff_write_a_follow_up_with_any_status_code():
+    sim, client = fresh(clock=lambda: NOON)
+    target = worked_record(sim)
+    response = client.post(f"/_sim/records/{target['id']}/tanggapan",
+                           json={"isi": "Pekerjaan ditunda menunggu anggaran.", "status": "ditunda", "ref": "hub/1"})
+    assert response.status_code == 201
+    local = response.json["data"]
+    assert local["isi"] == "Pekerjaan ditunda menunggu anggaran." and local["status"] == "ditunda"
+    assert (local["oleh"], local["ref"], local["waktu"]) == ("Petugas Dinas", None, "2026-11-28 14:00:00")  # a ref is never local
+    after = sim.get(target["id"])
+    assert after["tanggapan"] == [*target["tanggapan"], local] and after["status"] == "ditunda"
+    assert after["diperbarui_pada"] == "2026-11-28 14:00:00" and all_records(sim)[-1]["id"] == target["id"]
+    assert client.get(f"/api/aduan/{target['id']}", headers=BEARER).json["data"]["status"] == "ditunda"
+    named = client.post(f"/_sim/records/{target['id']}/tanggapan",
+                        json={"isi": "Sudah dicek.", "oleh": "Petugas Dinas PUPR Kota Banjarbaru", "waktu": "2026-11-28 13:00:00"})
+    assert named.status_code == 201 and named.json["data"]["id"] == local["id"] + 1
+    assert (named.json["data"]["oleh"], named.json["data"]["waktu"], named.json["data"]["status"]) == \
+        ("Petugas Dinas PUPR Kota Banjarbaru", "2026-11-28 13:00:00", None)
+    assert sim.get(target["id"])["status"] == "ditunda"  # no status given: it stays
+    assert sim.get(target["id"])["diperbarui_pada"] == "2026-11-28 14:00:01"
+    assert client.post(f"/_sim/records/{target['id']}/tanggapan", json={"oleh": "x"}).status_code == 422
+    assert client.post("/_sim/records/999999/tanggapan", json={"status": "proses"}).status_code == 404
+
+
+def test_local_staff_change_the_status_without_a_follow_up():
+    sim, client = fresh(clock=lambda: NOON)
+    target = worked_record(sim)
+    response = client.post(f"/_sim/records/{target['id']}/status", json={"status": "ditunda"})
+    assert response.status_code == 200
+    assert response.json == {"id": target["id"], "status": "ditunda", "diperbarui_pada": "2026-11-28 14:00:00"}
+    after = sim.get(target["id"])
+    assert after["status"] == "ditunda" and after["tanggapan"] == target["tanggapan"]
+    assert all_records(sim)[-1]["id"] == target["id"]
+    assert client.post(f"/_sim/records/{target['id']}/status", json={"status": "selesai"}).json["diperbarui_pada"] == \
+        "2026-11-28 14:00:01"
+    for body in ({}, {"status": ""}, {"status": 5}):
+        assert client.post(f"/_sim/records/{target['id']}/status", json=body).status_code == 422
+    assert client.post("/_sim/records/999999/status", json={"status": "proses"}).status_code == 404
+
+
+def test_sim_shows_one_record_with_its_follow_ups_without_a_token(sim):
+    client = create_app(sim).test_client()
+    record = worked_record(sim, "selesai")
+    response = client.get(f"/_sim/records/{record['id']}")
+    assert response.status_code == 200 and response.json["data"] == record
+    assert client.get("/_sim/records/999999").status_code == 404
+
+
+def test_python_methods_check_like_the_api_and_are_thread_safe():
+    sim, _ = fresh()
+    target = worked_record(sim)
+    with pytest.raises(InvalidTanggapan) as refused:
+        sim.add_tanggapan(target["id"], status="ditunda", strict=True)
+    assert set(refused.value.problems) == {"status"}
+    assert sim.add_tanggapan(999999, status="proses") is None
+    assert sim.set_status(999999, "proses") is None
+    assert sim.add_tanggapan(target["id"], status="ditunda").created  # not strict: local staff
+    with pytest.raises(ValueError):
+        sim.set_status(target["id"], " ")
+
+    def write(worker):
+        for n in range(50):
+            sim.add_tanggapan(target["id"], isi=f"catatan {worker}-{n}", ref=f"hub/{worker}-{n}", strict=True)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    follow_ups = sim.get(target["id"])["tanggapan"]
+    assert len(follow_ups) == len(target["tanggapan"]) + 1 + 400  # no write lost
+    every = [t["id"] for r in all_records(sim) for t in r["tanggapan"]]
+    assert len(every) == len(set(every))
+    assert [t["id"] for t in follow_ups] == sorted(t["id"] for t in follow_ups)
+
+
+def test_v2_carries_the_follow_ups_as_responses():
+    sim, client = fresh(clock=lambda: NOON)
+    target = worked_record(sim, "selesai")
+    push(client, target["id"], isi="Diteruskan ke instansi.", status="proses", ref="hub/3")
+    client.post(f"/_sim/records/{target['id']}/tanggapan", json={"status": "ditunda"})
+    client.post(f"/_sim/records/{target['id']}/tanggapan", json={"isi": "Catatan petugas."})
+    body = client.get("/api/v2/complaints", query_string={"modified_since": "2026-11-28T14:00:00+08:00"}, headers=API_KEY).json
+    [item] = body["items"]
+    record = sim.get(target["id"])
+    assert item["ref"] == f"KS-{target['id']}" and len(item["responses"]) == len(record["tanggapan"]) == 5
+    assert [r["state"] for r in item["responses"]] == ["in_progress", "resolved", "in_progress", "ditunda", None]
+    assert item["responses"][2] == {"id": record["tanggapan"][2]["id"], "text": "Diteruskan ke instansi.",
+                                    "by": "Admin LAPOR! Nasional", "at": "2026-11-28T14:00:00+08:00",
+                                    "state": "in_progress", "ref": "hub/3"}
+    for response, tanggapan in zip(item["responses"], record["tanggapan"], strict=True):
+        assert (response["id"], response["text"], response["by"], response["ref"]) == \
+            (tanggapan["id"], tanggapan["isi"], tanggapan["oleh"], tanggapan["ref"])
+        assert response["at"] == datetime.strptime(tanggapan["waktu"], FMT).isoformat() + "+08:00"
+
+
+def test_a_push_over_real_http_is_answered_once():
+    sim = PortalSim(complaints=40, token=TOKEN)
+    target = worked_record(sim)
+    with ServerThread(create_app(sim)) as server:
+        url = f"{server.url}/api/aduan/{target['id']}/tanggapan"
+        body = {"isi": "Laporan selesai ditindaklanjuti.", "status": "selesai", "ref": "hub/99"}
+        answers = [requests.post(url, json=body, headers=BEARER, timeout=5) for _ in range(2)]
+    assert [a.status_code for a in answers] == [201, 200]
+    assert answers[0].json() == answers[1].json()
+    assert [t["ref"] for t in sim.get(target["id"])["tanggapan"]] == [None, "hub/99"]
 
 
 # -- faults and controls ---------------------------------------------------------

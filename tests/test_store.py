@@ -119,8 +119,10 @@ def test_repeats_are_dropped_and_new_versions_kept_as_revisions(store, normalize
     assert (stats.duplicates, stats.revisions, stats.accepted) == (3, 1, 0)
     with store.transaction() as session:
         assert count(session, Complaint) == 2
-        assert count(session, OutboxItem) == 2
+        assert count(session, OutboxItem, OutboxItem.kind == "report") == 2
         assert count(session, IntakeItem, IntakeItem.outcome == "revision") == 1
+        # the revision's local status change (baru → proses) is queued for the hub as an update
+        assert stats.updates == 1 and count(session, OutboxItem, OutboxItem.kind == "status_update") == 1
 
 
 def test_the_same_record_twice_in_one_batch_is_one_complaint(store, normalize):

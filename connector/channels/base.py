@@ -82,6 +82,16 @@ class Channel:
         """Tell the source these items are safely stored. Runs only after the commit.
         Default: nothing to do (pull channels that use a cursor need no acknowledgement)."""
 
+    def push(self, update: dict, source_ref: str) -> dict:
+        """Send a national status update (exchange schema) to the source, for the record
+        `source_ref`. Must be idempotent on the update's id. Only channels whose profile
+        describes a push implement it."""
+        raise NotImplementedError(f"{type(self).__name__}.push")
+
+    @property
+    def can_push(self) -> bool:
+        return False
+
     def probe(self) -> ProbeResult:
         """Check connectivity and credentials (used by `check-config --probe`)."""
         return ProbeResult(True, "nothing to check")

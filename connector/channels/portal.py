@@ -101,12 +101,14 @@ class PortalChannel(Channel):
         return kwargs
 
     def _get(self, url: str, params: dict):
-        method = self.source["list"].get("method", "GET")
+        return self._request(self.source["list"].get("method", "GET"), url, params)
+
+    def _request(self, method: str, url: str, params: dict, body: dict | None = None):
         what = f"portal {self.id} {method} {url.split('?')[0]}"  # never the query: it may hold a key
 
         def attempt():
             try:
-                response = self.http.request(method, url, timeout=self.context.timeout_s, **self._auth(params))
+                response = self.http.request(method, url, timeout=self.context.timeout_s, json=body, **self._auth(params))
             except requests.RequestException as exc:
                 raise classify_exception(exc, what, SourceUnavailableError) from exc
             error = classify(response, what, SourceUnavailableError, SourceRejectedError)
@@ -118,6 +120,19 @@ class PortalChannel(Channel):
                 raise SourceUnavailableError(f"{what}: the answer is not JSON") from exc
 
         return self.policy.call(attempt)
+
+    # -- status sync ----------------------------------------------------------------
+
+    @property
+    def can_push(self) -> bool:
+        return self.profile.status is not None and self.profile.status.push_spec is not None
+
+    def push(self, update: dict, source_ref: str) -> dict:
+        """POST the update as the profile's `status.push` says; the portal is idempotent on `ref`."""
+        method, path, body = self.profile.status.push_request(update, source_ref)
+        url = urljoin(self.settings["base_url"].rstrip("/") + "/", path.lstrip("/"))
+        answer = self._request(method, url, {}, body)
+        return {"update_id": update["update_id"], "answer": answer if isinstance(answer, dict) else None}
 
     # -- the walk -------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ written in that same transaction. The idempotency key is the source triple
 JSON hash. A key seen twice inside one batch is answered exactly as if the two
 copies had come in two batches.
 
-Not here: HTTP, auth and fault injection (`app.py`, `faults.py`).
+Reading a report includes its status updates (`feed.history`). Not here: status
+updates themselves (`updates.py`), HTTP, auth and fault injection (`*_api.py`,
+`faults.py`).
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from ..canonical import canonical_json, sha256_bytes
 from ..validate import REPORT
 from ..validate import problems as schema_problems
-from .store import HubAnswer, HubReport, row_id_for, tracking_id_for
+from . import feed
+from .store import HubAnswer, HubReport, begin_writing, row_id_for, tracking_id_for
+from .updates import iso_or_none
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,7 @@ def receive_batch(sessions: sessionmaker, connector_id: str, reports: list) -> l
     for attempt in range(1, _RACE_ATTEMPTS + 1):
         try:
             with sessions.begin() as session:
-                _lock_for_writing(session)
+                begin_writing(session)
                 answers = _answer_batch(session, connector_id, reports, datetime.now(timezone.utc))
                 results = [a.result() for a in answers]
             break
@@ -72,13 +76,6 @@ def receive_batch(sessions: sessionmaker, connector_id: str, reports: list) -> l
     counts = Counter(r["outcome"] for r in results)
     log.info("batch from %s: %d reports, %s", connector_id, len(results), dict(counts))
     return results
-
-
-def _lock_for_writing(session: Session) -> None:
-    """On SQLite, take the write lock before the key lookup, so no other batch can
-    add a key between the lookup and the insert (SQLite has one writer anyway)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("BEGIN IMMEDIATE"))
 
 
 def _answer_batch(session: Session, connector_id: str, reports: list, now: datetime) -> list[_Answer]:
@@ -165,21 +162,27 @@ def _log_row(connector_id: str, answer: _Answer, now: datetime) -> HubAnswer:
 
 
 def report_view(row: HubReport) -> dict:
-    """The API shape of one stored report."""
+    """The API shape of one stored report (without its updates)."""
     return {
         "tracking_id": row.tracking_id,
         "status": row.status,
+        "status_at": iso_or_none(row.status_at),
         "received_at": row.received_at.isoformat(),
         "content_hash": row.content_hash,
         "report": json.loads(row.report_json),
     }
 
 
-def get_report(session: Session, connector_id: str, tracking_id: str) -> dict | None:
-    """One of `connector_id`'s reports; None when unknown or another connector's."""
-    row = session.scalar(select(HubReport).where(HubReport.tracking_id == tracking_id,
-                                                 HubReport.connector_id == connector_id))
-    return report_view(row) if row is not None else None
+def get_report(session: Session, connector_id: str | None, tracking_id: str) -> dict | None:
+    """One of `connector_id`'s reports (None: any connector's, for the national side)
+    with every update recorded for it; None when unknown or another connector's."""
+    query = select(HubReport).where(HubReport.tracking_id == tracking_id)
+    if connector_id is not None:
+        query = query.where(HubReport.connector_id == connector_id)
+    row = session.scalar(query)
+    if row is None:
+        return None
+    return {**report_view(row), "updates": feed.history(session, row)}
 
 
 def list_reports(session: Session, connector_id: str, *, channel_id: str | None = None, source_ref: str | None = None,
@@ -202,7 +205,8 @@ def list_reports(session: Session, connector_id: str, *, channel_id: str | None 
 
 
 def stats(session: Session, connector_id: str) -> dict:
-    """Counts for one connector: stored reports, distinct keys it has sent, answers by outcome."""
+    """Counts for one connector: stored reports, distinct keys it has sent, answers by
+    outcome, and the recorded status updates of its reports by side and outcome."""
     reports = session.scalar(select(func.count()).select_from(HubReport).where(HubReport.connector_id == connector_id))
     keys = (select(HubAnswer.channel_id, HubAnswer.source_ref).distinct()
             .where(HubAnswer.connector_id == connector_id, HubAnswer.channel_id.is_not(None),
@@ -212,4 +216,5 @@ def stats(session: Session, connector_id: str) -> dict:
                                       .where(HubAnswer.connector_id == connector_id)
                                       .group_by(HubAnswer.outcome)).all())
     return {"reports": reports, "distinct_keys": distinct_keys,
-            "answers": {outcome: by_outcome.get(outcome, 0) for outcome in OUTCOMES}}
+            "answers": {outcome: by_outcome.get(outcome, 0) for outcome in OUTCOMES},
+            "updates": feed.counts(session, connector_id)}

@@ -1,8 +1,9 @@
 """The OpenAPI 3.1 description of the exchange API, served at /api/v1/openapi.json.
 
-Built from data: the report schema is embedded as is from
-`schemas/report.schema.json` (with its `$id`, so its internal `$defs`
-references keep resolving). Not here: the handlers (`app.py`).
+Built from data: the report and status-update schemas are embedded as is from
+`schemas/` (with their `$id`, so internal `$defs` references keep resolving),
+and the shapes the hub adds to an update (seq, outcome) are derived from the
+status-update schema. Not here: the handlers (`*_api.py`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import copy
 
 from .. import __version__
-from ..validate import REPORT, load_schema
+from ..validate import REPORT, STATUS_UPDATE, load_schema
 from .exchange import OUTCOMES
 from .faults import RULES_SCHEMA
+from .national import ACT_SCHEMA
+from .updates import RECORDED, UPDATE_OUTCOMES
 
 MAX_BATCH = 500
 MAX_PAGE = 1000
@@ -31,6 +34,55 @@ def _error(description: str) -> dict:
 
 
 _UNAUTHORIZED = _error("Missing or unknown bearer token.")
+_TRACKING_ID = {"name": "tracking_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _update_plus(description: str, **extra: dict) -> dict:
+    """The status-update schema with the hub's own fields added (it forbids unknown fields)."""
+    schema = {k: v for k, v in copy.deepcopy(load_schema(STATUS_UPDATE)).items() if k not in ("$schema", "$id")}
+    schema["description"] = description
+    schema["properties"].update(extra)
+    schema["required"] = [*schema["required"], *extra]
+    return schema
+
+
+def _update_components() -> dict:
+    seq = {"type": "integer", "description": "The hub's recording order; pass the last one seen as `after`."}
+    status = {"$ref": "https://lapor-connector.example/schemas/v1/report.schema.json#/$defs/status"}
+    at = {"type": ["string", "null"], "format": "date-time",
+          "description": "When the report's current status was set; null while it has its first status."}
+    return {
+        "StatusUpdate": copy.deepcopy(load_schema(STATUS_UPDATE)),
+        "FeedUpdate": _update_plus("A status update as recorded by the hub, with its seq.", seq=seq),
+        "RecordedUpdate": _update_plus("A status update in a report's history, with the hub's judgement.", seq=seq,
+                                       outcome={"enum": list(RECORDED)},
+                                       received_at={"type": "string", "format": "date-time"}),
+        "UpdateBatchRequest": {"type": "object", "required": ["updates"], "properties": {
+            "updates": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": _ref("StatusUpdate")}}},
+        "UpdateItemResult": {"type": "object",
+                             "required": ["index", "update_id", "outcome", "status", "status_at", "errors"],
+                             "properties": {
+                                 "index": {"type": "integer", "description": "Position of the update in the batch."},
+                                 "update_id": {"type": ["string", "null"]},
+                                 "outcome": {"enum": list(UPDATE_OUTCOMES)},
+                                 "status": {"anyOf": [status, {"type": "null"}],
+                                            "description": "The report's status right after this update; "
+                                                           "null for unknown_report and rejected."},
+                                 "status_at": at,
+                                 "errors": {"type": "array", "items": _ref("Problem")}}},
+        "UpdateBatchResult": {"type": "object", "required": ["results"], "properties": {
+            "results": {"type": "array", "items": _ref("UpdateItemResult")}}},
+        "UpdateAnswer": {"type": "object", "required": ["update_id", "outcome", "status", "status_at"], "properties": {
+            "update_id": {"type": "string"}, "outcome": {"enum": ["applied", "duplicate", "stale", "noop"]},
+            "status": status, "status_at": at}},
+        "FeedPage": {"type": "object", "required": ["updates", "next_after"], "properties": {
+            "updates": {"type": "array", "items": _ref("FeedUpdate")},
+            "next_after": {"type": ["integer", "null"],
+                           "description": "The last seq of this page; null when it is empty."}}},
+        "ActRequest": {k: v for k, v in ACT_SCHEMA.items() if k != "$schema"},
+        "ActResult": {"type": "object", "required": ["update", "outcome", "status", "status_at"], "properties": {
+            "update": _ref("FeedUpdate"), "outcome": {"enum": list(RECORDED)}, "status": status, "status_at": at}},
+    }
 
 
 def _components() -> dict:
@@ -39,7 +91,9 @@ def _components() -> dict:
                               "message": {"type": "string"}}}
     return {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                       "description": "One token per regional connector."}},
+                                       "description": "One token per regional connector."},
+                            "admin": {"type": "http", "scheme": "bearer",
+                                      "description": "The national side's admin token."}},
         "schemas": {
             "Report": copy.deepcopy(load_schema(REPORT)),
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -58,10 +112,16 @@ def _components() -> dict:
                                "errors": {"type": "array", "items": _ref("Problem")}}},
             "BatchResult": {"type": "object", "required": ["results"], "properties": {
                 "results": {"type": "array", "items": _ref("ItemResult")}}},
-            "StoredReport": {"type": "object", "required": ["tracking_id", "status", "received_at", "content_hash", "report"],
+            "StoredReport": {"type": "object",
+                             "required": ["tracking_id", "status", "status_at", "received_at", "content_hash",
+                                          "report"],
                              "properties": {
                                  "tracking_id": {"type": "string"},
                                  "status": {"$ref": "https://lapor-connector.example/schemas/v1/report.schema.json#/$defs/status"},
+                                 "status_at": {"type": ["string", "null"], "format": "date-time"},
+                                 "updates": {"type": "array", "items": _ref("RecordedUpdate"),
+                                             "description": "Every recorded update, in seq order "
+                                                            "(one report only, not in lists)."},
                                  "received_at": {"type": "string", "format": "date-time"},
                                  "content_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$",
                                                   "description": "sha256 of the report's canonical JSON."},
@@ -69,10 +129,16 @@ def _components() -> dict:
             "ReportPage": {"type": "object", "required": ["reports", "next_after"], "properties": {
                 "reports": {"type": "array", "items": _ref("StoredReport")},
                 "next_after": {"type": ["string", "null"], "description": "Pass as `after` for the next page; null on the last."}}},
-            "Stats": {"type": "object", "required": ["reports", "distinct_keys", "answers"], "properties": {
+            "Stats": {"type": "object", "required": ["reports", "distinct_keys", "answers", "updates"], "properties": {
                 "reports": {"type": "integer", "description": "Reports stored for this connector."},
                 "distinct_keys": {"type": "integer", "description": "Distinct (channel_id, source_ref) keys in this connector's answers."},
-                "answers": {"type": "object", "properties": {o: {"type": "integer"} for o in OUTCOMES}}}},
+                "answers": {"type": "object", "properties": {o: {"type": "integer"} for o in OUTCOMES}},
+                "updates": {"type": "object",
+                            "description": "Recorded updates of this connector's reports by side, then outcome.",
+                            "properties": {side: {"type": "object",
+                                                  "properties": {o: {"type": "integer"} for o in RECORDED}}
+                                           for side in ("hub", "region")}}}},
+            **_update_components(),
             "FaultRules": {"type": "object", "required": ["rules"], "properties": {
                 "rules": {k: v for k, v in RULES_SCHEMA.items() if k != "$schema"}}},
         },
@@ -93,8 +159,8 @@ def _paths() -> dict:
         "/api/v1/reports/{tracking_id}": {"get": {
             "summary": "One report of this connector.",
             "security": auth,
-            "parameters": [{"name": "tracking_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "responses": {"200": _json(_ref("StoredReport"), "The report as stored."),
+            "parameters": [_TRACKING_ID],
+            "responses": {"200": _json(_ref("StoredReport"), "The report as stored, with its updates."),
                           "401": _UNAUTHORIZED,
                           "404": _error("Unknown, or another connector's report.")}}},
         "/api/v1/reports": {"get": {
@@ -109,6 +175,7 @@ def _paths() -> dict:
             "responses": {"200": _json(_ref("ReportPage"), "A page of reports."),
                           "400": _error("A query parameter is not valid."),
                           "401": _UNAUTHORIZED}}},
+        **_update_paths(auth),
         "/api/v1/stats": {"get": {
             "summary": "Counts for this connector.",
             "security": auth,
@@ -133,12 +200,65 @@ def _paths() -> dict:
     }
 
 
+def _update_paths(auth: list) -> dict:
+    admin = [{"admin": []}]
+    return {
+        "/api/v1/updates:batch": {"post": {
+            "summary": "Send region status updates; one result per update, in order.",
+            "security": auth,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("UpdateBatchRequest")}}},
+            "responses": {"200": _json(_ref("UpdateBatchResult"), "Per-update outcomes."),
+                          "400": _error("Not JSON, or no `updates` list."),
+                          "401": _UNAUTHORIZED,
+                          "422": _error(f"Fewer than 1 or more than {MAX_BATCH} updates.")}}},
+        "/api/v1/reports/{tracking_id}/updates": {"post": {
+            "summary": "Send one region status update to one report.",
+            "security": auth,
+            "parameters": [_TRACKING_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("StatusUpdate")}}},
+            "responses": {"200": _json(_ref("UpdateAnswer"), "applied, duplicate, stale or noop."),
+                          "400": _error("Not a valid update (code rejected), or its tracking_id is not the path's."),
+                          "401": _UNAUTHORIZED,
+                          "404": _error("Unknown, or another connector's report (code unknown_report)."),
+                          "409": _error("Code illegal_transition (with the reason) or update_conflict.")}}},
+        "/api/v1/updates": {"get": {
+            "summary": "The national side's updates to this connector's reports, in the order the hub made them.",
+            "security": auth,
+            "parameters": [
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0},
+                 "description": "The last seq already seen (the previous page's `next_after`)."},
+                {"name": "limit", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 100}}],
+            "responses": {"200": _json(_ref("FeedPage"), "A page of updates."),
+                          "400": _error("A query parameter is not valid."),
+                          "401": _UNAUTHORIZED}}},
+        "/api/v1/admin/reports/{tracking_id}/act": {"post": {
+            "summary": "The national side acts on a report: a new status, a message, or both.",
+            "security": admin,
+            "parameters": [_TRACKING_ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ActRequest")}}},
+            "responses": {"201": _json(_ref("ActResult"), "Recorded: applied, stale (an older occurred_at) or noop."),
+                          "400": _error("Not a valid act."),
+                          "401": _error("Missing or wrong admin token."),
+                          "404": _error("Unknown report, or the hub has no admin token configured."),
+                          "409": _error("Illegal transition; nothing was recorded.")}}},
+        "/api/v1/admin/reports/{tracking_id}": {"get": {
+            "summary": "Any connector's report, with its updates.",
+            "security": admin,
+            "parameters": [_TRACKING_ID],
+            "responses": {"200": _json(_ref("StoredReport"), "The report as stored, with its updates."),
+                          "401": _error("Missing or wrong admin token."),
+                          "404": _error("Unknown report, or the hub has no admin token configured.")}}},
+    }
+
+
 def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "SP4N-LAPOR! exchange API (reference hub)", "version": __version__,
-                 "description": "How regional connectors deliver reports to the national hub. "
-                                "Idempotent on (source.connector_id, source.channel_id, source.source_ref)."},
+                 "description": "How regional connectors deliver reports to the national hub and exchange "
+                                "status updates with it. Reports are idempotent on (source.connector_id, "
+                                "source.channel_id, source.source_ref), updates on update_id."},
         "paths": _paths(),
         "components": _components(),
     }

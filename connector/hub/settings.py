@@ -25,17 +25,20 @@ DEFAULT_LISTEN = "127.0.0.1:8701"
 
 @dataclass(frozen=True)
 class HubSettings:
-    """What the hub needs to run. `connectors` maps bearer token -> connector id."""
+    """What the hub needs to run. `connectors` maps bearer token -> connector id;
+    `admin_token` is the national side's (None: no admin API)."""
 
     store_url: str
     connectors: dict[str, str] = field(default_factory=dict)
     faults_enabled: bool = False
     listen: str = DEFAULT_LISTEN
+    admin_token: str | None = None
 
     def __repr__(self) -> str:
         # Tokens are secrets: keep them out of logs and tracebacks.
         return (f"HubSettings(store_url={self.store_url!r}, connectors={sorted(self.connectors.values())!r}, "
-                f"faults_enabled={self.faults_enabled!r}, listen={self.listen!r})")
+                f"faults_enabled={self.faults_enabled!r}, listen={self.listen!r}, "
+                f"admin_token={'set' if self.admin_token else None!r})")
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +60,9 @@ def settings_from_data(data, base_dir: Path, source: str = "hub config") -> HubS
     if problems:
         raise ConfigError(problems, source=source)
     connectors = _connectors(data["connectors"], problems)
+    if data.get("admin_token") in connectors:
+        # One token must not be both a region and the national side.
+        problems.append(f"$.admin_token: the same token is already given to {connectors[data['admin_token']]!r}")
     if problems:
         raise ConfigError(problems, source=source)
     return HubSettings(
@@ -64,6 +70,7 @@ def settings_from_data(data, base_dir: Path, source: str = "hub config") -> HubS
         connectors=connectors,
         faults_enabled=data.get("faults_enabled", False),
         listen=data.get("listen", DEFAULT_LISTEN),
+        admin_token=data.get("admin_token"),
     )
 
 

@@ -1,9 +1,12 @@
-"""The reference hub's own store: the reports it accepted and its delivery log.
+"""The reference hub's own store: the reports it accepted, its delivery log, and
+the status updates of those reports from either side.
 
-Two tables with their own `DeclarativeBase` (nothing shared with the connector's
+Three tables with their own `DeclarativeBase` (nothing shared with the connector's
 store), created with `create_all` when the hub starts; the reference hub has no
-migrations. Works on SQLite (WAL, busy timeout) and PostgreSQL (psycopg).
-Not here: what a batch means (`exchange.py`), HTTP (`app.py`).
+migrations, so a store made by an older hub is refused with `OldStoreError`
+rather than failing on its first query. Works on SQLite (WAL, busy timeout) and
+PostgreSQL (psycopg). Not here: what a batch means (`exchange.py`, `updates.py`),
+HTTP (`app.py`).
 """
 
 from __future__ import annotations
@@ -11,23 +14,35 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Engine,
+    ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
 # Tracking ids are opaque strings to everyone else; here they are the row id
 # plus an offset, so the first ones have 7 digits like LAPOR!'s old ids.
 _TRACKING_OFFSET = 1_000_000
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+_FEED_LOCK_KEY = 0x4C41504F52  # "LAPOR": any constant the hub alone uses
+# SQLite autoincrements only a column declared INTEGER PRIMARY KEY.
+_BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class OldStoreError(RuntimeError):
+    """The store was made by an older reference hub and lacks columns this one needs."""
 
 
 def tracking_id_for(row_id: int) -> str:
@@ -77,6 +92,10 @@ class HubReport(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     content_hash: Mapped[str] = mapped_column(String(64))
     report_json: Mapped[str] = mapped_column(Text)
+    # When the current status was set (the occurred_at of the update that set it) and
+    # by which update; both null while the report keeps the status it was created with.
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status_update_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class HubAnswer(Base):
@@ -95,11 +114,67 @@ class HubAnswer(Base):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class HubUpdate(Base):
+    """One status update the hub recorded (outcome applied, stale or noop), from
+    either side. `seq` orders them as the hub recorded them; the feed pages on it.
+    Update ids are unique per connector: two regions may pick the same id."""
+
+    __tablename__ = "hub_updates"
+    __table_args__ = (UniqueConstraint("connector_id", "update_id", name="uq_hub_updates_update_id"),
+                      Index("ix_hub_updates_feed", "connector_id", "origin", "seq"),
+                      Index("ix_hub_updates_report", "report_id", "seq"))
+
+    seq: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
+    update_id: Mapped[str] = mapped_column(String(200))
+    report_id: Mapped[int] = mapped_column(ForeignKey("hub_reports.id"))
+    # The report's connector: the sender of a region update, the addressee of a hub one.
+    connector_id: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str | None] = mapped_column(String(32))
+    source_status: Mapped[str | None] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(16))
+    # sha256 of the canonical JSON of the update as received: "same update" for a resend.
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
 def open_store(url: str) -> Engine:
-    """An engine for `url` with the hub's tables created."""
+    """An engine for `url` with the hub's tables created. Raises OldStoreError."""
     engine = _engine(url)
     Base.metadata.create_all(engine)
+    _check_columns(engine)
     return engine
+
+
+def _check_columns(engine: Engine) -> None:
+    """create_all adds missing tables but never columns: say so plainly instead of
+    letting the first query fail on a column an older hub did not have."""
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        missing = {c.name for c in table.columns} - {c["name"] for c in inspector.get_columns(table.name)}
+        if missing:
+            engine.dispose()
+            raise OldStoreError(f"table {table.name} lacks {', '.join(sorted(missing))}: this store was made by an "
+                                f"older reference hub, which has no migrations; remove it or point store.url elsewhere")
+
+
+def begin_writing(session: Session, *, feed: bool = False) -> None:
+    """Serialize what must not interleave, at the start of a writing transaction.
+
+    SQLite: take the write lock before the first lookup, so no other writer can add a
+    key between the lookup and the insert (SQLite has one writer anyway). PostgreSQL,
+    when the transaction adds to the feed: one transaction-level advisory lock, so feed
+    rows commit in seq order; otherwise a reader could see seq 11 before seq 10
+    commits, page past it and never see 10.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.execute(text("BEGIN IMMEDIATE"))
+    elif feed and dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_LOCK_KEY})
 
 
 def _engine(url: str) -> Engine:

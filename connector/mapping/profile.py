@@ -126,6 +126,7 @@ class Profile:
         self.rules = [self._rule(t, spec, problems) for t, spec in data["fields"].items()]
         if self.timezone:
             _check_zone(self.timezone, "timezone", problems)
+        self.status = self._status_map(data.get("status"), problems)
         if problems:
             raise ProfileError(problems, source=name_hint)
 
@@ -133,6 +134,19 @@ class Profile:
     def load(cls, path: str | Path) -> "Profile":
         path = Path(path)
         return cls(read_yaml(path, interpolate=False) or {}, path.parent, str(path))
+
+    def _status_map(self, spec: dict | None, problems: list[str]):
+        from .statusmap import (
+            StatusMap,  # statusmap reads records with this module's get_path
+        )
+
+        if spec is None:
+            return None
+        try:
+            tz = ZoneInfo(self.timezone) if self.timezone else None
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = None
+        return StatusMap(spec, tz, problems)
 
     def personal_sources(self) -> list[str]:
         """Source paths that feed personal fields (complainant.*): what the console masks."""

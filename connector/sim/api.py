@@ -1,10 +1,13 @@
 """The portal simulator's HTTP API over a `PortalSim`:
 
-- `/api/aduan` (bearer token): Laravel-style pages ordered by (diperbarui_pada, id);
+- `/api/aduan` (bearer token): Laravel-style pages ordered by (diperbarui_pada, id),
+  one record, and `POST /api/aduan/<id>/tanggapan`, where the connector pushes a
+  national update as a follow-up (idempotent on its `ref`);
 - `/api/v2/complaints` (X-Api-Key): the same records in another vendor's shape,
   with opaque cursors, to show a second portal needs only a mapping profile;
 - `/files/...`: the seeded attachments, whose bytes match their sha256;
-- `/_sim/...` (no auth): what the tests and the demo need to steer and check it.
+- `/_sim/...` (no auth, `connector.sim.control`): what the tests and the demo need
+  to steer and check it, including the portal's own staff at work.
 """
 
 from __future__ import annotations
@@ -22,15 +25,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from . import seed as seeding
-from .portal import PortalSim
+from .control import control, current_sim
+from .portal import NATIONAL_ADMIN, InvalidTanggapan, PortalSim
 from .seed import TIME_FORMAT, WITA
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
-MAX_NEW_RECORDS = 10_000
 V2_KINDS = {"Pengaduan": "complaint", "Aspirasi": "aspiration", "Permintaan Informasi": "information_request"}
 V2_STATES = {"baru": "new", "proses": "in_progress", "selesai": "resolved", "ditolak": "rejected"}
-
+TANGGAPAN_FIELDS = ("isi", "status", "oleh", "waktu", "ref")
 
 
 def page_bounds(page: int, per_page: int, overlap: int) -> tuple[int, int]:
@@ -61,14 +64,10 @@ def create_app(sim: PortalSim) -> Flask:
     return app
 
 
-def _sim() -> PortalSim:
-    return current_app.extensions["portal_sim"]
-
-
 def _inject_fault():
     if not request.path.startswith("/api/"):
         return None
-    fault = _sim().take_fault()
+    fault = current_sim().take_fault()
     if fault is None:
         return None
     response = jsonify(message=HTTP_STATUS_CODES.get(fault.status, "Error"))
@@ -85,7 +84,7 @@ def _http_error(exc: HTTPException):
 
 
 def _token_ok(given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(given.encode(), _sim().token.encode())
+    return given is not None and hmac.compare_digest(given.encode(), current_sim().token.encode())
 
 
 def _int_arg(name: str, default: int, minimum: int) -> int:
@@ -122,8 +121,20 @@ def _bearer_auth():
 
 
 @api_v1.errorhandler(InvalidParameter)
-def _laravel_validation_error(exc: InvalidParameter):
-    return jsonify(message=exc.message, errors={exc.name: [exc.message]}), 422
+def _laravel_parameter_error(exc: InvalidParameter):
+    return _laravel_422({exc.name: exc.message})
+
+
+@api_v1.errorhandler(InvalidTanggapan)
+def _laravel_tanggapan_error(exc: InvalidTanggapan):
+    return _laravel_422(exc.problems)
+
+
+def _laravel_422(problems: dict[str, str]):
+    # Laravel's shape: the first message (and how many more) plus every message by field.
+    first, more = next(iter(problems.values())), len(problems) - 1
+    message = f"{first} (dan {more} kesalahan lainnya)" if more else first
+    return jsonify(message=message, errors={name: [text] for name, text in problems.items()}), 422
 
 
 @api_v1.get("")
@@ -131,7 +142,7 @@ def list_aduan():
     since = _v1_since(request.args.get("diperbarui_sejak", ""))
     page = _int_arg("page", 1, minimum=1)
     per_page = min(_int_arg("per_page", DEFAULT_PER_PAGE, minimum=1), MAX_PER_PAGE)
-    sim = _sim()
+    sim = current_sim()
     rows = sim.updated_since(since)
     last_page = max(1, math.ceil(len(rows) / per_page))
     start, end = page_bounds(page, per_page, sim.page_overlap)
@@ -145,10 +156,30 @@ def list_aduan():
 
 @api_v1.get("/<int:record_id>")
 def show_aduan(record_id: int):
-    record = _sim().get(record_id)
+    record = current_sim().get(record_id)
     if record is None:
         return jsonify(message="Aduan tidak ditemukan."), 404
     return jsonify(data=_absolute_files(record))
+
+
+@api_v1.post("/<int:record_id>/tanggapan")
+def push_tanggapan(record_id: int):
+    """A national update pushed by the connector: 201 with the new follow-up, 200 with the
+    one already holding this `ref` (nothing changes), 422, or 404."""
+    given = _laravel_input(request.get_json(silent=True), TANGGAPAN_FIELDS)
+    if given["oleh"] is None:
+        given["oleh"] = NATIONAL_ADMIN
+    posted = current_sim().add_tanggapan(record_id, **given, strict=True)
+    if posted is None:
+        return jsonify(message="Aduan tidak ditemukan."), 404
+    return jsonify(data=posted.tanggapan), 201 if posted.created else 200
+
+
+def _laravel_input(body, fields: tuple[str, ...]) -> dict:
+    """The named fields of a JSON body as Laravel hands them to a controller: a body that is
+    not an object counts as empty, and an empty string as null (ConvertEmptyStringsToNull)."""
+    body = body if isinstance(body, dict) else {}
+    return {name: None if body.get(name) == "" else body.get(name) for name in fields}
 
 
 def _v1_since(raw: str) -> str | None:
@@ -205,7 +236,7 @@ def list_complaints():
     raw_cursor = request.args.get("cursor", "")
     # A cursor carries the walk's modified_since, so later calls need only the cursor.
     since, after = _decode_cursor(raw_cursor) if raw_cursor else (_v2_since(request.args.get("modified_since", "")), None)
-    rows = _sim().updated_since(since)
+    rows = current_sim().updated_since(since)
     if after is not None:
         rows = [r for r in rows if (r["diperbarui_pada"], r["id"]) > after]
     page, more = rows[:limit], len(rows) > limit
@@ -267,8 +298,15 @@ def to_v2(record: dict) -> dict:
         "modified": _iso_moment(record.get("diperbarui_pada")),
         "files": [{"name": f["nama_file"], "mime": f["tipe"], "bytes": f["ukuran"], "sha256": f["sha256"],
                    "href": f["url"]} for f in record.get("lampiran") or []],
+        "responses": [_v2_response(t) for t in record.get("tanggapan") or []],
     })
     return item
+
+
+def _v2_response(tanggapan: dict) -> dict:
+    status = tanggapan["status"]
+    return {"id": tanggapan["id"], "text": tanggapan["isi"], "by": tanggapan["oleh"], "at": _iso_moment(tanggapan["waktu"]),
+            "state": None if status is None else V2_STATES.get(status, status), "ref": tanggapan["ref"]}
 
 
 def _iso_date(text: str | None) -> str | None:
@@ -292,63 +330,10 @@ files = Blueprint("files", __name__, url_prefix="/files")
 
 @files.get("/<int:record_id>/<int:number>/<path:name>")
 def attachment(record_id: int, number: int, name: str):
-    record = _sim().get(record_id) or {}
+    record = current_sim().get(record_id) or {}
     lampiran = record.get("lampiran") or []
     if not 1 <= number <= len(lampiran) or lampiran[number - 1]["nama_file"] != name:
         return jsonify(message="File tidak ditemukan."), 404
     meta = lampiran[number - 1]
-    body = seeding.attachment_bytes(_sim().seed, record_id, number - 1, meta["ukuran"], meta["tipe"])
+    body = seeding.attachment_bytes(current_sim().seed, record_id, number - 1, meta["ukuran"], meta["tipe"])
     return current_app.response_class(body, mimetype=meta["tipe"])
-
-
-# -- /_sim: steering for the tests and the demo (no auth) ----------------------
-
-control = Blueprint("control", __name__, url_prefix="/_sim")
-
-
-@control.get("/expected")
-def expected():
-    return jsonify(_sim().expected())
-
-
-@control.post("/records")
-def add_records():
-    count = (request.get_json(silent=True) or {}).get("count", 1)
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_NEW_RECORDS:
-        return jsonify(error=f"count must be a whole number from 1 to {MAX_NEW_RECORDS}"), 422
-    return jsonify(ids=_sim().add(count)), 201
-
-
-@control.post("/records/<int:record_id>/touch")
-def touch_record(record_id: int):
-    status = (request.get_json(silent=True) or {}).get("status")
-    try:
-        record = _sim().touch(record_id, status)
-    except ValueError as exc:
-        return jsonify(error=str(exc)), 422
-    if record is None:
-        return jsonify(error=f"no record {record_id}"), 404
-    return jsonify(id=record_id, status=record["status"], diperbarui_pada=record["diperbarui_pada"])
-
-
-@control.post("/faults")
-def set_faults():
-    body = request.get_json(silent=True) or {}
-    status, times, retry_after = body.get("status"), body.get("times", 1), body.get("retry_after")
-    if not isinstance(status, int) or not 400 <= status <= 599:
-        return jsonify(error="status must be an HTTP error status (400-599)"), 422
-    if not isinstance(times, int) or times < 1 or (retry_after is not None and not isinstance(retry_after, int)):
-        return jsonify(error="times must be >= 1 and retry_after whole seconds"), 422
-    _sim().set_fault(status, times, retry_after)
-    return jsonify(fault=_sim().fault_state())
-
-
-@control.get("/faults")
-def show_faults():
-    return jsonify(fault=_sim().fault_state())
-
-
-@control.delete("/faults")
-def clear_faults():
-    _sim().clear_fault()
-    return jsonify(fault=None)

@@ -1,6 +1,11 @@
 """The portal simulator's state: a Laporpaman-style provincial complaint portal's
-records, held in memory behind a lock, with the switchable quirks (overlapping
-pages, one stale page) and faults (the next N API calls answer a chosen status).
+records with their follow-ups (tanggapan), held in memory behind a lock, with the
+switchable quirks (overlapping pages, one stale page) and faults (the next N API
+calls answer a chosen status).
+
+Follow-ups come from two sides: the portal's own staff (any status code, even one
+the connector's profile does not know) and the connector's pushes of national
+updates (only the portal's statuses; idempotent on the update's id, `ref`).
 
 Not here: the HTTP API that serves it (`connector.sim.api`), how the records are
 made (`connector.sim.seed`), the command line (`connector.sim.cli`). Nothing
@@ -10,12 +15,16 @@ persists; a restart reseeds.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import NamedTuple
 
 from . import seed as seeding
 from .seed import STATUSES, TIME_FORMAT, WITA
+
+LOCAL_OFFICER = "Petugas Dinas"
+NATIONAL_ADMIN = "Admin LAPOR! Nasional"
 
 
 @dataclass
@@ -23,6 +32,51 @@ class Fault:
     status: int
     times: int
     retry_after: int | None = None
+
+
+class Posted(NamedTuple):
+    """The answer to `add_tanggapan`: the follow-up, and False when one with its ref was there already."""
+
+    tanggapan: dict
+    created: bool
+
+
+class InvalidTanggapan(ValueError):
+    """A follow-up the portal refuses; `problems` maps each field to its message (Laravel's `errors`)."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+def check_tanggapan(isi, status, oleh, waktu, ref, strict: bool) -> dict[str, str]:
+    """Every problem with a new follow-up, by field, in the portal's (Indonesian, Laravel-style) words.
+    `strict`: the status must be one of the portal's own; otherwise any non-blank code goes."""
+    given = {"isi": isi, "status": status, "oleh": oleh, "waktu": waktu, "ref": ref}
+    problems = {name: f"{name} harus berupa teks." for name, value in given.items()
+                if value is not None and not isinstance(value, str)}
+    if problems:
+        return problems
+    if isi is None and status is None:
+        problems["isi"] = "isi wajib diisi bila status tidak ada."
+        problems["status"] = "status wajib diisi bila isi tidak ada."
+    elif status is not None and (not status.strip() or (strict and status not in STATUSES)):
+        problems["status"] = f"status yang dipilih tidak valid (pilihan: {', '.join(STATUSES)})."
+    if oleh is None or not oleh.strip():
+        problems["oleh"] = "oleh wajib diisi."
+    if waktu is not None and not _is_time(waktu):
+        problems["waktu"] = "waktu tidak cocok dengan format Y-m-d H:i:s."
+    if ref is not None and not ref.strip():
+        problems["ref"] = "ref tidak boleh kosong."
+    return problems
+
+
+def _is_time(text: str) -> bool:
+    try:
+        datetime.strptime(text, TIME_FORMAT)
+        return True
+    except ValueError:
+        return False
 
 
 class PortalSim:
@@ -51,6 +105,8 @@ class PortalSim:
         self._bad, self._quirks = seeded.bad, seeded.quirks
         self._next_id = seeding.FIRST_ID + len(seeded.records)
         self._last_stamp = max((r["diperbarui_pada"] for r in seeded.records), default="")
+        self._next_tanggapan_id = 1 + max((t["id"] for r in seeded.records for t in r["tanggapan"]),
+                                          default=seeding.FIRST_TANGGAPAN_ID - 1)
         self._fault: Fault | None = None
         self._repeat_pending = repeat_page_once is not None
 
@@ -64,6 +120,7 @@ class PortalSim:
         return sorted(rows, key=lambda r: (r["diperbarui_pada"], r["id"]))
 
     def get(self, record_id: int) -> dict | None:
+        """The record with its follow-ups (`tanggapan`, oldest first); None for an unknown id."""
         with self._lock:
             return self._records.get(record_id)
 
@@ -90,13 +147,55 @@ class PortalSim:
         """Set diperbarui_pada to now (and the status, if given); None for an unknown id."""
         if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        return self._change(record_id, {} if status is None else {"status": status})
+
+    def set_status(self, record_id: int, status: str) -> dict | None:
+        """Local staff change the status with no follow-up: any non-blank code, even one no
+        profile knows. Moves diperbarui_pada to now; None for an unknown id."""
+        if not isinstance(status, str) or not status.strip():
+            raise ValueError("status must be a non-blank string")
+        return self._change(record_id, {"status": status})
+
+    def add_tanggapan(self, record_id: int, isi: str | None = None, status: str | None = None,
+                      oleh: str = LOCAL_OFFICER, waktu: str | None = None, ref: str | None = None,
+                      strict: bool = False) -> Posted | None:
+        """Append a follow-up, set the record's status when one is given, and move diperbarui_pada to now.
+
+        `waktu` (TIME_FORMAT, default now) is when the follow-up was written; `ref` is the
+        connector's update id, and a record that already holds that ref answers with the
+        existing follow-up and changes nothing. `strict` (a push through the API) allows
+        only the portal's statuses. A blank `isi` counts as none. None for an unknown id;
+        raises InvalidTanggapan listing every problem.
+        """
+        if isinstance(isi, str) and not isi.strip():
+            isi = None
+        problems = check_tanggapan(isi, status, oleh, waktu, ref, strict)
         with self._lock:
             old = self._records.get(record_id)
             if old is None:
                 return None
-            new = {**old, "diperbarui_pada": self._stamp().strftime(TIME_FORMAT)}
+            if problems:
+                raise InvalidTanggapan(problems)
+            known = next((t for t in old["tanggapan"] if ref is not None and t["ref"] == ref), None)
+            if known is not None:
+                return Posted(known, created=False)
+            now = self._stamp().strftime(TIME_FORMAT)
+            tanggapan = {"id": self._next_tanggapan_id, "isi": isi, "oleh": oleh,
+                         "waktu": datetime.strptime(waktu, TIME_FORMAT).strftime(TIME_FORMAT) if waktu else now,
+                         "status": status, "ref": ref}
+            self._next_tanggapan_id += 1
+            new = {**old, "diperbarui_pada": now, "tanggapan": [*old["tanggapan"], tanggapan]}
             if status is not None:
                 new["status"] = status
+            self._records[record_id] = new
+            return Posted(tanggapan, created=True)
+
+    def _change(self, record_id: int, changes: dict) -> dict | None:
+        with self._lock:
+            old = self._records.get(record_id)
+            if old is None:
+                return None
+            new = {**old, **changes, "diperbarui_pada": self._stamp().strftime(TIME_FORMAT)}
             self._records[record_id] = new
             return new
 

@@ -6,6 +6,8 @@ write them (with the spelling variants of mappings/regions/63.csv), WITA wall
 clock times without an offset, and a few records that are quirky but usable
 (`QUIRK_KINDS`) or deliberately broken (`BAD_KINDS`). The same seed always gives
 the same records; `new_record` makes one more good record for a given id.
+A seeded record that was worked on (status other than "baru") carries the local
+follow-ups (`tanggapan`) that led to its status, numbered portal-wide in time order.
 
 Not here: paging, filtering, auth, the HTTP shapes (see `connector.sim.portal`).
 Attachment URLs are stored as paths; the portal makes them absolute.
@@ -26,6 +28,9 @@ INCIDENT_FORMAT = "%d/%m/%Y"
 WINDOW_START = datetime(2026, 1, 5, 0, 0, 0)
 WINDOW_END = datetime(2026, 3, 31, 23, 59, 59)
 FIRST_ID = 1001
+# Follow-up ids have their own range, so a test that mixes up a record id and a
+# follow-up id fails instead of passing by coincidence.
+FIRST_TANGGAPAN_ID = 70001
 
 CATEGORIES = (
     "Jalan dan Jembatan", "Drainase dan Banjir", "Air Bersih", "Persampahan", "Kesehatan",
@@ -195,6 +200,47 @@ AGENCIES = {
     "Perizinan": ("dpmptsp-63", "Dinas Penanaman Modal dan PTSP Provinsi Kalimantan Selatan"),
 }
 
+# Who writes a record's follow-ups, by category: {area} is the kabupaten/kota ("Kota Banjarbaru",
+# "Kabupaten Banjar"), {short} its short name. A rejection comes from the portal's own admin.
+RESPONDERS = {
+    "Jalan dan Jembatan": "Petugas Dinas PUPR {area}",
+    "Drainase dan Banjir": "Petugas Dinas PUPR {area}",
+    "Air Bersih": "Petugas PDAM {area}",
+    "Persampahan": "Petugas Dinas Lingkungan Hidup {area}",
+    "Kesehatan": "Petugas Dinas Kesehatan {area}",
+    "Pendidikan": "Petugas Dinas Pendidikan {area}",
+    "Administrasi Kependudukan": "Petugas Disdukcapil {area}",
+    "Perhubungan": "Petugas Dinas Perhubungan {area}",
+    "Lingkungan Hidup": "Petugas Dinas Lingkungan Hidup {area}",
+    "Listrik": "Petugas PLN ULP {short}",
+    "Bantuan Sosial": "Petugas Dinas Sosial {area}",
+    "Ketertiban Umum": "Petugas Satpol PP {area}",
+    "Perizinan": "Petugas DPMPTSP {area}",
+    "Pelayanan Publik Lainnya": "Petugas Bagian Organisasi Setda {area}",
+}
+PORTAL_ADMIN = "Admin LAPOR PAMAN Diskominfo Kalsel"
+# The local follow-ups that lead to each status, in order.
+FOLLOW_UP_STEPS = {"baru": (), "proses": ("proses",), "selesai": ("proses", "selesai"), "ditolak": ("ditolak",)}
+REPLIES = {
+    "proses": (
+        "Terima kasih atas laporan Bapak/Ibu. Laporan sudah kami terima dan sedang ditindaklanjuti oleh bidang terkait.",
+        "Laporan telah diverifikasi. Tim kami akan meninjau lokasi dalam waktu dekat.",
+        "Laporan sudah kami teruskan ke petugas lapangan untuk dicek dan ditangani.",
+        "Mohon maaf atas ketidaknyamanannya. Permasalahan ini sedang kami koordinasikan dengan unit terkait.",
+    ),
+    "selesai": (
+        "Tindak lanjut sudah selesai dilaksanakan. Terima kasih atas partisipasi Bapak/Ibu.",
+        "Petugas sudah turun ke lokasi dan permasalahan telah ditangani. Silakan laporkan kembali bila masih terjadi.",
+        "Perbaikan sudah dikerjakan dan dicek ulang oleh petugas. Laporan ini kami nyatakan selesai.",
+    ),
+    "ditolak": (
+        ("Laporan tidak dapat ditindaklanjuti karena lokasi dan kronologinya kurang jelas. "
+         "Silakan kirim laporan baru dengan keterangan lengkap."),
+        "Laporan ini bukan kewenangan pemerintah daerah. Silakan sampaikan kepada instansi yang berwenang.",
+        "Laporan yang sama sudah pernah disampaikan dan sedang ditangani, sehingga laporan ini kami tutup.",
+    ),
+}
+
 MALE_NAMES = ("Muhammad", "Ahmad", "Akhmad", "Rizky", "Fajar", "Budi", "Hendra", "Rahmadi", "Syahrani", "Gusti",
               "Arief", "Noor", "Abdul", "Fauzan", "Hairul", "Taufik", "Yusuf", "Irwan", "Agus", "Saiful")
 MALE_SURNAMES = ("Rahman", "Hidayat", "Saputra", "Syahputra", "Maulana", "Wahyudi", "Pratama", "Kurniawan",
@@ -244,6 +290,7 @@ def generate(good: int, bad: int, seed: int) -> Seeded:
     times = _timeline(rng, total)
     records = [new_record(FIRST_ID + i, seed, created, updated, status) for i, (created, updated, status) in enumerate(times)]
     _bulk_updates(rng, records)
+    _seed_tanggapan(records, seed)
     bad_positions = sorted(rng.sample(range(total), bad))
     seeded = Seeded(records)
     for n, pos in enumerate(bad_positions):
@@ -262,11 +309,9 @@ def generate(good: int, bad: int, seed: int) -> Seeded:
 
 
 def new_record(record_id: int, seed: int, created: datetime, updated: datetime, status: str) -> dict:
-    """One good record; its content depends only on (seed, id), its times on the caller."""
-    rng = random.Random(f"{seed}:{record_id}")
-    region = rng.choice(REGIONS)
-    kec = rng.choice(region[3])
-    topic = rng.choices(TOPICS, weights=[t[2] for t in TOPICS])[0]
+    """One good record; its content depends only on (seed, id), its times on the caller.
+    It has no follow-ups yet: `generate` adds them to the seeded records once their times are final."""
+    rng, region, kec, topic = _subject(seed, record_id)
     kategori, klasifikasi, _, juduls, sentences = topic
     words = _placeholders(rng, region, kec)
     anonim, rahasia = _privacy(rng)
@@ -287,6 +332,7 @@ def new_record(record_id: int, seed: int, created: datetime, updated: datetime, 
         "status": status,
         "dibuat_pada": created.strftime(TIME_FORMAT),
         "diperbarui_pada": updated.strftime(TIME_FORMAT),
+        "tanggapan": [],
     }
 
 
@@ -323,6 +369,49 @@ def attachment_bytes(seed: int, record_id: int, index: int, size: int, mime: str
     block = random.Random(f"{seed}:{record_id}:file{index}").randbytes(4096)
     body = MAGIC.get(mime, b"") + block * (size // len(block) + 1)
     return body[:size]
+
+
+def _subject(seed: int, record_id: int) -> tuple[random.Random, tuple, str, tuple]:
+    # A record's own random stream and its first draws (region, kecamatan, topic),
+    # so the follow-ups can name the same region's office as the record.
+    rng = random.Random(f"{seed}:{record_id}")
+    region = rng.choice(REGIONS)
+    kec = rng.choice(region[3])
+    topic = rng.choices(TOPICS, weights=[t[2] for t in TOPICS])[0]
+    return rng, region, kec, topic
+
+
+def _seed_tanggapan(records: list[dict], seed: int) -> None:
+    # Ids are numbered after every record has its follow-ups, in the order they
+    # were written, as the portal's auto-increment key would have given them.
+    for record in records:
+        record["tanggapan"] = _follow_ups(seed, record)
+    written = sorted(((t["waktu"], r["id"], n), t) for r in records for n, t in enumerate(r["tanggapan"]))
+    for number, (_, tanggapan) in enumerate(written, FIRST_TANGGAPAN_ID):
+        tanggapan["id"] = number
+
+
+def _follow_ups(seed: int, record: dict) -> list[dict]:
+    """The local follow-ups that led to the record's status: the last one at diperbarui_pada,
+    any earlier one between dibuat_pada and it. Ids come later (`_seed_tanggapan`)."""
+    steps = FOLLOW_UP_STEPS[record["status"]]
+    if not steps:
+        return []
+    rng = random.Random(f"{seed}:{record['id']}:tanggapan")  # its own stream: the record's other fields stay as they were
+    created, updated = (datetime.strptime(record[k], TIME_FORMAT) for k in ("dibuat_pada", "diperbarui_pada"))
+    span = int((updated - created).total_seconds())
+    earlier = sorted(created + timedelta(seconds=rng.randint(span // 5, span * 4 // 5)) for _ in steps[:-1])
+    officer = _responder(seed, record["id"])
+    return [{"id": None, "isi": rng.choice(REPLIES[step]), "oleh": PORTAL_ADMIN if step == "ditolak" else officer,
+             "waktu": moment.strftime(TIME_FORMAT), "status": step, "ref": None}
+            for step, moment in zip(steps, [*earlier, updated])]
+
+
+def _responder(seed: int, record_id: int) -> str:
+    _, region, _, topic = _subject(seed, record_id)
+    code, short = region[0], region[1]
+    area = f"Kota {short}" if int(code.split(".")[1]) >= 71 else f"Kabupaten {short}"  # 71-99 are kota
+    return RESPONDERS[topic[0]].format(area=area, short=short)
 
 
 def _timeline(rng: random.Random, n: int) -> list[tuple[datetime, datetime, str]]:

@@ -94,6 +94,11 @@ class Complaint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The national status is set by the newest update either side made (connector.status.wins).
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_update_id: Mapped[str | None] = mapped_column(String(200))
+    # The source's own status code as last seen (portal), to tell a local change from none.
+    local_status: Mapped[str | None] = mapped_column(String(100))
 
 
 class OutboxItem(Base):
@@ -109,7 +114,7 @@ class OutboxItem(Base):
     idempotency_key: Mapped[str] = mapped_column(String(600), unique=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     payload: Mapped[dict | None] = mapped_column(JSONType)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | inflight | delivered | dead
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | inflight | delivered | dead | discarded
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
@@ -120,6 +125,39 @@ class OutboxItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StatusUpdate(Base):
+    """One status change or follow-up, from the hub or from the region, as the exchange
+    schema's status-update (in `payload`), with what it did here."""
+
+    __tablename__ = "status_updates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(200), unique=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    origin: Mapped[str] = mapped_column(String(8))  # hub | region
+    status: Mapped[str | None] = mapped_column(String(32))
+    source_status: Mapped[str | None] = mapped_column(String(100))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # applied | superseded | noop | pending (region, waiting for the hub) | parked
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSONType)
+
+
+class StatusConflict(Base):
+    """Two updates from different sides where the older one lost (for the reconciliation log)."""
+
+    __tablename__ = "status_conflicts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    winner_update_id: Mapped[str] = mapped_column(String(200))
+    loser_update_id: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(Text)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Cursor(Base):

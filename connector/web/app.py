@@ -18,7 +18,7 @@ def get_health():
     store = current_app.extensions["lapor_store"]
     try:
         with store.transaction() as session:
-            counts = outbox.counts(session)
+            counts = {f"{kind} → {target}": states for (kind, target), states in outbox.counts_by_route(session).items()}
             quarantined = session.scalar(select(func.count()).select_from(QuarantineItem).where(QuarantineItem.state == "open"))
     except SQLAlchemyError as exc:
         return jsonify({"status": "error", "store": type(exc).__name__}), 503

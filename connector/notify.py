@@ -1,0 +1,59 @@
+"""Citizen notifications: status changes that matter to the person who reported,
+rendered from the Indonesian templates in mappings/templates/ and queued in the
+outbox for the channel the complaint came from.
+
+Only complaints that came by email or SMS are notified this way: a portal shows
+its citizens the follow-ups the connector pushes to it. A template gets the
+tracking id, the report's title, the status and the follow-up's text; never the
+complainant's name or contact (anonymous does not mean unreachable, but their
+identity stays out of every text). The address is looked up at send time by the
+channel that delivers the message.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from string import Template
+
+from . import status as S
+from .outbox import enqueue
+from .resources import data_path
+
+NOTIFIED_CHANNELS = ("email", "sms")
+RECEIVED = "diterima"
+# National status → template name; statuses not listed do not concern the citizen.
+EVENTS = {
+    S.TERVERIFIKASI: "terverifikasi",
+    S.DITINDAKLANJUTI: "ditindaklanjuti",
+    S.SELESAI: "selesai",
+    S.DIARSIPKAN: "diarsipkan",
+    S.TUNDA: "tunda",
+}
+
+
+@lru_cache(maxsize=None)
+def template(name: str) -> tuple[str, Template]:
+    """(subject, body template) from mappings/templates/<name>.txt: first line, blank line, body."""
+    text = data_path("mappings", "templates", f"{name}.txt").read_text(encoding="utf-8")
+    subject, _, body = text.partition("\n\n")
+    return subject.strip(), Template(body.strip())
+
+
+def render(name: str, tracking_id: str, title: str, message: str | None = None) -> dict:
+    subject, body = template(name)
+    values = {"tracking_id": tracking_id, "judul": title, "pesan": message or "", "status": name}
+    return {"event": name, "subject": Template(subject).safe_substitute(values),
+            "text": body.safe_substitute(values).strip()}
+
+
+def enqueue_notification(session, complaint, update: dict | None) -> bool:
+    """Queue the message for this status update (None: the report was received). False if none is due."""
+    if complaint.report.get("source", {}).get("channel") not in NOTIFIED_CHANNELS or not complaint.tracking_id:
+        return False
+    name = RECEIVED if update is None else EVENTS.get(update.get("status"))
+    if name is None:
+        return False
+    payload = render(name, complaint.tracking_id, complaint.report.get("title", ""), (update or {}).get("message"))
+    key = f"notify/{complaint.channel_id}/{complaint.source_ref}/{(update or {}).get('update_id', RECEIVED)}"
+    enqueue(session, "notification", f"channel:{complaint.channel_id}", key, complaint.id, payload)
+    return True

@@ -1,0 +1,110 @@
+"""The outbox routes: how each kind of item reaches its target, and what its answer
+changes here. The delivery loop itself is in `connector.delivery`.
+
+- `ReportRoute`: reports → hub, in batches; a tracking id comes back.
+- `HubUpdateRoute`: region status updates → hub, in batches; the hub's verdict
+  (applied, stale, illegal transition …) is recorded on the update.
+- `PushRoute`: national updates → a portal, one request each (what portals take).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from . import status as S
+from .delivery import Route, Sent
+from .errors import PermanentError, TransientError
+from .hub_client import HubClient
+from .notify import enqueue_notification
+from .store.models import Complaint
+from .sync import park_region_update, record_hub_answer, region_update_payload
+from .timeutil import utcnow
+
+
+class ReportRoute(Route):
+    kind, target = "report", "hub"
+
+    def __init__(self, hub: HubClient, batch_size: int = 100):
+        self.hub = hub
+        self.batch_size = batch_size
+
+    def load(self, session, items) -> list:
+        complaints = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_([i.complaint_id for i in items])))}
+        return [{"complaint_id": i.complaint_id, "report": complaints[i.complaint_id].report} for i in items]
+
+    def send(self, payloads: list) -> list[Sent]:
+        results = self.hub.send_reports([p["report"] for p in payloads])
+        return [self._sent(r) for r in results]
+
+    @staticmethod
+    def _sent(result) -> Sent:
+        kept = {"outcome": result.outcome, "tracking_id": result.tracking_id}
+        if result.outcome in ("created", "duplicate"):
+            return Sent.delivered(kept)
+        details = "; ".join(f"{e.get('path', '$')}: {e.get('message', '')}" for e in result.errors if isinstance(e, dict))
+        tracking = f" (hub tracking id {result.tracking_id})" if result.tracking_id else ""
+        return Sent.dead(f"hub_{result.outcome}", f"hub answered {result.outcome}{tracking}" + (f": {details}" if details else ""), kept)
+
+    def record(self, session, item_id: int, payload, sent: Sent) -> None:
+        complaint = session.get(Complaint, payload["complaint_id"])
+        complaint.tracking_id = sent.result["tracking_id"]
+        complaint.status = complaint.status or S.INITIAL
+        complaint.delivered_at = utcnow()
+        enqueue_notification(session, complaint, None)
+
+
+class HubUpdateRoute(Route):
+    kind, target = "status_update", "hub"
+    DELIVERED = ("applied", "duplicate", "stale", "noop")
+
+    def __init__(self, hub: HubClient, batch_size: int = 100):
+        self.hub = hub
+        self.batch_size = batch_size
+
+    def load(self, session, items) -> list:
+        return [region_update_payload(session, i.payload["update_id"]) for i in items]
+
+    def send(self, payloads: list) -> list[Sent]:
+        return [self._sent(answer) for answer in self.hub.send_updates(payloads)]
+
+    def _sent(self, answer: dict) -> Sent:
+        if answer.get("outcome") in self.DELIVERED:
+            return Sent.delivered(answer)
+        details = "; ".join(f"{e.get('path', '$')}: {e.get('message', '')}" for e in answer.get("errors") or [])
+        return Sent.dead(f"hub_{answer.get('outcome')}", f"hub answered {answer.get('outcome')}" + (f": {details}" if details else ""), answer)
+
+    def record(self, session, item_id: int, payload, sent: Sent) -> None:
+        record_hub_answer(session, payload["update_id"], sent.result)
+
+    def failed(self, session, item_id: int, payload, code: str, reason: str) -> None:
+        park_region_update(session, payload["update_id"], reason)
+
+
+class PushRoute(Route):
+    """National updates to one channel that takes them (a portal), one request per update."""
+
+    kind = "status_update"
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.target = f"channel:{channel.id}"
+        self.batch_size = 20
+
+    def load(self, session, items) -> list:
+        return [i.payload for i in items]
+
+    def send(self, payloads: list) -> list[Sent]:
+        results: list[Sent] = []
+        for payload in payloads:
+            if results and results[-1].outcome == "retry":
+                results.append(results[-1])  # the portal is not answering: do not knock again right now
+                continue
+            try:
+                answer = self.channel.push(payload["update"], payload["source_ref"])
+            except TransientError as exc:
+                results.append(Sent.retry(exc))
+            except PermanentError as exc:
+                results.append(Sent.dead(exc.code, str(exc)))
+            else:
+                results.append(Sent.delivered(answer))
+        return results
