@@ -26,6 +26,8 @@ from sqlalchemy import distinct, func, select
 from . import config as config_mod
 from . import outbox
 from .daemon import Daemon
+from .deadletters import list_letters
+from .demo_updates import UpdateResult, run_update_scenario
 from .hub.app import create_app as create_hub_app
 from .hub.settings import HubSettings
 from .hub_client import HubClient
@@ -38,6 +40,7 @@ from .validate import Problem
 from .web.serve import ServerThread
 
 HUB_TOKEN = "demo-hub-token"
+HUB_ADMIN_TOKEN = "demo-hub-admin-token"
 PORTAL_TOKEN = "demo-portal-token"
 CONNECTOR_ID = "kalsel"
 
@@ -55,6 +58,7 @@ class DemoResult:
     review: int = 0
     warnings: int = 0
     dead: int = 0
+    follow_ups: int = 0
     elapsed_s: float = 0.0
     missing_at_hub: list[str] = field(default_factory=list)
     bad_not_quarantined: list[str] = field(default_factory=list)
@@ -62,11 +66,13 @@ class DemoResult:
     tracking_mismatches: list[str] = field(default_factory=list)
     quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
     timed_out: bool = False
+    updates: UpdateResult | None = None
 
     @property
     def ok(self) -> bool:
-        return not (self.missing_at_hub or self.bad_not_quarantined or self.good_quarantined or self.tracking_mismatches
-                    or self.duplicates_at_hub or self.timed_out) and self.at_hub == self.expected_good
+        backbone = not (self.missing_at_hub or self.bad_not_quarantined or self.good_quarantined or self.tracking_mismatches
+                        or self.duplicates_at_hub or self.timed_out) and self.at_hub == self.expected_good
+        return backbone and (self.updates is None or self.updates.ok)
 
 
 def write_config(folder: Path, hub_url: str, portal_url: str) -> Path:
@@ -76,11 +82,12 @@ def write_config(folder: Path, hub_url: str, portal_url: str) -> Path:
         "hub": {"url": hub_url, "token": HUB_TOKEN, "batch_size": 100, "timeout_s": 10},
         "retry": {"max_attempts": 12, "base_delay_s": 1, "max_delay_s": 30, "quick_attempts": 3, "quick_max_wait_s": 2},
         "delivery": {"every_s": 0.5, "lease_s": 30},
+        "sync": {"hub_every_s": 1},
         "web": {"listen": "127.0.0.1:0"},
         "log": {"level": "WARNING"},
         "channels": [{
             "id": "laporpaman", "kind": "portal", "profile": str(data_path("mappings", "laporpaman.yaml")),
-            "base_url": portal_url, "credentials": {"token": PORTAL_TOKEN}, "page_size": 100, "poll_every_s": 2,
+            "base_url": portal_url, "credentials": {"token": PORTAL_TOKEN}, "page_size": 100, "poll_every_s": 1,
         }],
     }
     path = folder / "config.yaml"
@@ -88,20 +95,23 @@ def write_config(folder: Path, hub_url: str, portal_url: str) -> Path:
     return path
 
 
-def _progress(store) -> dict:
-    with store.transaction() as session:
+def _progress(connector) -> dict:
+    with connector.store.transaction() as session:
         return {
             "pulled": session.scalar(select(func.count(distinct(IntakeItem.external_id)))),
             "quarantined": session.scalar(select(func.count()).select_from(QuarantineItem).where(QuarantineItem.state == "open")),
+            "settled": outbox.next_due_in(session, connector.deliverer.route_keys) is None,
             **outbox.counts(session, kind="report"),
         }
 
 
-def run_demo(complaints: int, bad_share: float, seed: int, folder: Path, timeout_s: float, echo=click.echo) -> DemoResult:
+def run_demo(complaints: int, bad_share: float, seed: int, folder: Path, timeout_s: float, echo=click.echo,
+             with_updates: bool = False) -> DemoResult:
     result = DemoResult()
     started = time.monotonic()
     sim = PortalSim(complaints=complaints, bad_share=bad_share, seed=seed, token=PORTAL_TOKEN)
-    hub_settings = HubSettings(store_url=f"sqlite:///{folder / 'hub.db'}", connectors={HUB_TOKEN: CONNECTOR_ID})
+    hub_settings = HubSettings(store_url=f"sqlite:///{folder / 'hub.db'}", connectors={HUB_TOKEN: CONNECTOR_ID},
+                               admin_token=HUB_ADMIN_TOKEN)
     with ServerThread(create_hub_app(hub_settings), name="hub") as hub, \
             ServerThread(create_portal_app(sim), name="portal-sim") as portal:
         expected = requests.get(portal.url + "/_sim/expected", timeout=10).json()
@@ -113,6 +123,13 @@ def run_demo(complaints: int, bad_share: float, seed: int, folder: Path, timeout
         daemon.start()
         try:
             result.timed_out = not _wait(daemon, result, timeout_s, echo)
+            if with_updates and not result.timed_out:
+                echo("status updates: national acts at the hub, local follow-ups in the portal …", err=True)
+                good = {str(i) for i in expected["good"]}
+                fresh = [str(r["id"]) for r in sim.updated_since(None)
+                         if str(r["id"]) in good and r["status"] == "baru" and not r["tanggapan"]]
+                result.updates = run_update_scenario(hub.url, HUB_ADMIN_TOKEN, portal.url, daemon.connector.store,
+                                                     daemon.connector.channels["laporpaman"].profile.status, fresh)
         finally:
             daemon.stop()
         result.elapsed_s = time.monotonic() - started
@@ -126,12 +143,12 @@ def _wait(daemon: Daemon, result: DemoResult, timeout_s: float, echo) -> bool:
     with click.progressbar(length=total, label="complaints settled", file=sys.stderr, show_pos=True) as bar:
         settled = 0
         while time.monotonic() < deadline:
-            now = _progress(daemon.connector.store)
+            now = _progress(daemon.connector)
             done = now.get("delivered", 0) + now.get("dead", 0) + now["quarantined"]
             bar.update(done - settled)
             settled = done
-            if now["pulled"] >= total and not now.get("pending") and not now.get("inflight") and done >= total:
-                return True
+            if now["pulled"] >= total and now["settled"] and done >= total:
+                return True  # every report settled, and the follow-ups it came with too
             time.sleep(0.3)
     return False
 
@@ -142,7 +159,8 @@ def _check(result: DemoResult, config, expected: dict, hub: HubClient) -> None:
         result.pulled = session.scalar(select(func.count(distinct(IntakeItem.external_id))))
         complaints = {c.source_ref: c for c in session.scalars(select(Complaint))}
         quarantined = {q.external_id: q for q in session.scalars(select(QuarantineItem).where(QuarantineItem.state == "open"))}
-        result.dead = outbox.counts(session, kind="report").get("dead", 0)
+        result.dead = len(list_letters(session, limit=100_000))
+        result.follow_ups = outbox.counts_by_route(session).get(("status_update", "hub"), {}).get("delivered", 0)
     store.dispose()
     at_hub = list(hub.list_reports())
     refs = Counter(r["report"]["source"]["source_ref"] for r in at_hub)
@@ -171,6 +189,7 @@ def print_table(result: DemoResult, echo=click.echo) -> None:
         ("delivered to the hub", result.delivered),
         ("reports at the hub", result.at_hub),
         ("duplicates at the hub", result.duplicates_at_hub),
+        ("local follow-ups sent to the hub", result.follow_ups),
         ("dead letters", result.dead),
         ("flagged for review (category fallback)", result.review),
         ("fields dropped with a warning", result.warnings),
@@ -192,6 +211,17 @@ def print_table(result: DemoResult, echo=click.echo) -> None:
         ("no good record quarantined", not result.good_quarantined, result.good_quarantined),
         ("finished before the timeout", not result.timed_out, []),
     ]
+    if result.updates is not None:
+        u = result.updates
+        finals = ", ".join(f"{n} {status}" for status, n in sorted(Counter(u.finals.values()).items()))
+        echo("\nstatus updates, both ways:")
+        for label, value in [("reports in the scenario", u.sampled), ("national acts at the hub", u.national_acts),
+                             ("local follow-ups in the portal", u.local_follow_ups), ("final statuses", finals)]:
+            echo(f"  {label:<{width}}  {value:>8}")
+        checks += [
+            ("hub, connector and portal agree on every report", u.agreeing == u.sampled and not u.timed_out, u.disagreeing),
+            ("no update bounced back to where it came from", u.bounced == 0, []),
+        ]
     echo("")
     for label, passed, refs in checks:
         echo(f"  [{'ok' if passed else 'FAILED'}] {label}" + (f": {', '.join(refs[:10])}" if refs else ""))
@@ -203,7 +233,9 @@ def print_table(result: DemoResult, echo=click.echo) -> None:
 @click.option("--seed", default=63, show_default=True)
 @click.option("--timeout", "timeout_s", default=600.0, show_default=True, help="Give up after this many seconds.")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the stores and config in this folder.")
-def demo(complaints, bad_share, seed, timeout_s, keep):
+@click.option("--with-updates", is_flag=True, help="Then carry status updates both ways: national decisions to the portal, "
+              "local follow-ups to the hub.")
+def demo(complaints, bad_share, seed, timeout_s, keep, with_updates):
     """Run hub, portal simulator and connector on loopback; end with a table. Exit 0 only if all went through."""
     from .cli import setup_logging
 
@@ -211,7 +243,7 @@ def demo(complaints, bad_share, seed, timeout_s, keep):
     folder = keep or Path(tempfile.mkdtemp(prefix="lapor-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        result = run_demo(complaints, bad_share, seed, folder.resolve(), timeout_s)
+        result = run_demo(complaints, bad_share, seed, folder.resolve(), timeout_s, with_updates=with_updates)
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -4,13 +4,17 @@ hub (see hub_helpers) and a connector config pointing at them."""
 from __future__ import annotations
 
 import copy
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import requests
 import yaml
-from hub_helpers import KALSEL_TOKEN, running_hub  # noqa: F401  (re-exported for tests)
+from hub_helpers import ADMIN_TOKEN, KALSEL_TOKEN, running_hub  # noqa: F401  (re-exported for tests)
 
 from connector import config as config_mod
+from connector import outbox
+from connector.daemon import Connector
 from connector.sim.api import create_app as create_portal_app
 from connector.sim.portal import PortalSim
 from connector.web.serve import ServerThread
@@ -62,3 +66,42 @@ def connector_config(folder: Path, hub_url: str, portal_url: str, store_url: str
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return config_mod.load(path)
+
+
+def make_connector(folder: Path, hub_server, portal_server, **changes) -> Connector:
+    connector = Connector(connector_config(folder, hub_server.url, portal_server.url, **changes))
+    connector.store.upgrade()
+    return connector
+
+
+def drain(connector: Connector, timeout_s: float = 30.0) -> None:
+    """Run cycles (as the daemon would) until nothing that can go out is left."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        connector.cycle()
+        with connector.store.transaction() as s:
+            if outbox.next_due_in(s, connector.deliverer.route_keys) is None:
+                return
+        time.sleep(0.1)
+    with connector.store.transaction() as s:
+        raise AssertionError(f"outbox not drained: {outbox.counts_by_route(s)}")
+
+
+def act(hub_server, tracking_id: str, status: str | None = None, message: str | None = None, **extra) -> requests.Response:
+    """The national side acts on a report, through the hub's admin API."""
+    body = {k: v for k, v in {"status": status, "message": message, **extra}.items() if v is not None}
+    return requests.post(f"{hub_server.url}/api/v1/admin/reports/{tracking_id}/act", json=body,
+                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10)
+
+
+def hub_report(hub_server, tracking_id: str) -> dict:
+    return requests.get(f"{hub_server.url}/api/v1/admin/reports/{tracking_id}",
+                        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10).json()
+
+
+def local_follow_up(portal_server, record_id, isi: str | None = None, status: str | None = None, **extra) -> dict:
+    """A local officer writes a follow-up in the portal."""
+    body = {k: v for k, v in {"isi": isi, "status": status, **extra}.items() if v is not None}
+    answer = requests.post(f"{portal_server.url}/_sim/records/{record_id}/tanggapan", json=body, timeout=10)
+    answer.raise_for_status()
+    return answer.json()["data"]

@@ -148,3 +148,16 @@ def test_the_demo_runs_end_to_end_as_a_process():
     assert row("quarantined") == 6 and row("pulled from the portal") == 206
     assert out.count("[ok]") == 6 and "FAILED" not in out
     assert out.count("laporpaman/") == 6  # each quarantined record listed with its reason
+
+
+@pytest.mark.slow
+def test_the_demo_with_updates_carries_statuses_both_ways():
+    result = subprocess.run([sys.executable, "-m", "connector", "demo", "--complaints", "200", "--with-updates"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "[ok] hub, connector and portal agree on every report" in out
+    assert "[ok] no update bounced back to where it came from" in out
+    assert re.search(r"reports in the scenario\s+(\d+)$", out, re.MULTILINE).group(1) == "30"
+    assert re.search(r"local follow-ups in the portal\s+(\d+)$", out, re.MULTILINE).group(1) == "15"
+    assert "FAILED" not in out

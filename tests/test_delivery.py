@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from hub_helpers import KALSEL_TOKEN, auth, running_hub
-from peers import connector_config, running_portal
+from peers import drain, make_connector, running_portal
 from sqlalchemy import select
 
 from connector import outbox
@@ -21,19 +21,6 @@ from connector.hub.store import HubAnswer
 from connector.hub_client import HubClient
 from connector.store.models import Complaint, OutboxItem
 from connector.timeutil import utcnow
-
-
-def drain(connector: Connector, timeout_s: float = 30.0) -> None:
-    """Run cycles (as the daemon would) until nothing that can go out is left."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        connector.cycle()
-        with connector.store.transaction() as s:
-            if outbox.next_due_in(s, connector.deliverer.route_keys) is None:
-                return
-        time.sleep(0.1)
-    with connector.store.transaction() as s:
-        raise AssertionError(f"outbox not drained: {outbox.counts_by_route(s)}")
 
 
 def hub_view(server) -> dict[str, str]:
@@ -57,12 +44,6 @@ def good_refs(sim) -> set[str]:
 def peers(tmp_path):
     with running_hub(tmp_path) as (hub_app, hub), running_portal(complaints=120) as (sim, portal):
         yield hub_app, hub, sim, portal
-
-
-def make_connector(tmp_path, hub_server, portal, **changes) -> Connector:
-    connector = Connector(connector_config(tmp_path, hub_server.url, portal.url, **changes))
-    connector.store.upgrade()
-    return connector
 
 
 def assert_all_delivered_once(connector, hub, sim):
