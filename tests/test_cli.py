@@ -129,6 +129,12 @@ def test_sync_once_status_review_and_quarantine_against_live_peers(tmp_path, sto
         assert f"(was '{sim.get(int(quirks['unknown_category']))['kategori']}')" in flagged[0]
         with_warnings = invoke("review", "--warnings", "-c", config.path).output
         assert "complainant.phone left out" in with_warnings and "complainant.email left out" in with_warnings
+        clocks = invoke("sla", "--all", "-c", config.path).output.strip().splitlines()
+        waiting = [ln for ln in clocks if "\tbelum_terverifikasi\tverify due " in ln]
+        assert waiting and all(ln.endswith("3 working day(s) left") for ln in waiting)  # just delivered
+        # the seeded follow-ups are months old: those reports are long past their automatic close
+        late = invoke("sla", "-c", config.path).output.strip().splitlines()
+        assert late and all("\tditindaklanjuti\tclose due 2026-0" in ln and ln.endswith("late") for ln in late)
 
 
 @pytest.mark.slow

@@ -135,13 +135,19 @@ def test_a_national_update_is_applied_pushed_and_not_echoed_back(store):
         assert [u.update_id for u in updates(s)] == ["hub-1"]
 
 
+def local_follow_up_applied_at_the_hub(s) -> StatusUpdate:
+    """A local follow-up at 12:00 WITA on 13 March, which the hub has applied."""
+    feed(s, [record()])
+    feed(s, [record(status="proses", tanggapan=[t(9, "proses", waktu="2026-03-13 12:00:00")], updated="2026-03-13 12:00:00")])
+    [local] = updates(s)
+    sync.record_hub_answer(s, local.update_id, {"outcome": "applied", "status": "ditindaklanjuti",
+                                                 "status_at": local.payload["occurred_at"]})
+    return local
+
+
 def test_an_older_national_update_loses_to_a_newer_local_one_and_the_conflict_is_recorded(store):
     with store.transaction() as s:
-        feed(s, [record()])
-        feed(s, [record(status="proses", tanggapan=[t(9, "proses", waktu="2026-03-13 12:00:00")], updated="2026-03-13 12:00:00")])
-        [local] = updates(s)
-        sync.record_hub_answer(s, local.update_id, {"outcome": "applied", "status": "ditindaklanjuti",
-                                                     "status_at": local.payload["occurred_at"]})
+        local = local_follow_up_applied_at_the_hub(s)
         c = s.scalars(select(Complaint)).one()
         assert (c.status, c.status_update_id) == ("ditindaklanjuti", local.update_id)
         stats = sync.apply_hub_updates(s, [hub_update("hub-2", "terverifikasi", at="2026-03-13T11:00:00+08:00",
@@ -155,11 +161,7 @@ def test_an_older_national_update_loses_to_a_newer_local_one_and_the_conflict_is
 
 def test_on_a_tie_the_national_side_wins(store):
     with store.transaction() as s:
-        feed(s, [record()])
-        feed(s, [record(status="proses", tanggapan=[t(9, "proses", waktu="2026-03-13 12:00:00")], updated="2026-03-13 12:00:00")])
-        [local] = updates(s)
-        sync.record_hub_answer(s, local.update_id, {"outcome": "applied", "status": "ditindaklanjuti",
-                                                     "status_at": local.payload["occurred_at"]})
+        local_follow_up_applied_at_the_hub(s)
         sync.apply_hub_updates(s, [hub_update("hub-3", "diarsipkan", at="2026-03-13T12:00:00+08:00")], CTX)
         assert s.scalars(select(Complaint.status)).one() == "diarsipkan"
 
