@@ -131,8 +131,8 @@ class PortalChannel(Channel):
         """POST the update as the profile's `status.push` says; the portal is idempotent on `ref`."""
         method, path, body = self.profile.status.push_request(update, source_ref)
         url = urljoin(self.settings["base_url"].rstrip("/") + "/", path.lstrip("/"))
-        answer = self._request(method, url, {}, body)
-        return {"update_id": update["update_id"], "answer": answer if isinstance(answer, dict) else None}
+        self._request(method, url, {}, body)
+        return {"update_id": update["update_id"]}  # the portal's answer may quote the text: not kept
 
     # -- the walk -------------------------------------------------------------------
 
