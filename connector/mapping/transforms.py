@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
+from ..filenames import safe_filename
 from ..validate import is_email
 
 _MISSING_ARG = object()
@@ -201,11 +202,10 @@ def _digits(value, arg, ctx):
 @transform("filename")
 def _filename(value, arg, ctx):
     """A file name without any folder part or control characters."""
-    name = re.split(r"[\\/]", _text(value))[-1]
-    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
-    if not name:
+    name = safe_filename(_text(value))
+    if name is None:
         raise TransformError("has no usable file name")
-    return name[:255]
+    return name
 
 
 @transform("region")
