@@ -24,7 +24,7 @@ from .http import RetryPolicy
 from .hub_client import HubClient
 from .intake import IntakeStats, pull_channel
 from .normalize import Normalizer
-from .routes import HubUpdateRoute, PushRoute, ReportRoute
+from .routes import HubUpdateRoute, NotificationRoute, PushRoute, ReportRoute
 from .store.db import Store
 from .sync import HubSyncContext, SyncStats, pull_hub_updates
 from .timeutil import utcnow
@@ -55,6 +55,7 @@ class Connector:
         batch = int(config.hub["batch_size"])
         routes = [ReportRoute(self.hub, batch), HubUpdateRoute(self.hub, batch)]
         routes += [PushRoute(ch) for ch in self.channels.values() if ch.can_push]
+        routes += [NotificationRoute(ch) for ch in self.channels.values() if ch.can_notify]
         self.deliverer = Deliverer(self.store, RetryPolicy.from_config(config.retry), routes,
                                    lease_s=float(config.delivery["lease_s"]))
         self.hub_sync = HubSyncContext({cid: ch.profile.status for cid, ch in self.channels.items()})

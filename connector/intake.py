@@ -27,11 +27,11 @@ from .canonical import content_hash, sha256_bytes
 from .channels.base import Channel, RawItem
 from .counters import Counters
 from .cursors import get_cursor, set_cursor
-from .normalize import Normalizer
+from .normalize import Normalized, Normalizer
 from .outbox import enqueue_report
 from .store.db import Store
 from .store.models import Complaint, IntakeItem, QuarantineItem
-from .sync import derive_region_updates, known_updates
+from .sync import citizen_reply, derive_region_updates, known_updates, resolve_reply
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,13 @@ class IntakeStats(Counters):
     quarantined: int = 0
     revisions: int = 0
     updates: int = 0
+    ignored: int = 0
+    replies: int = 0
 
 
-def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer) -> IntakeStats:
-    """Store `items` of one channel in the open transaction `session`. Never raises for bad input."""
+def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer, channel: Channel | None = None) -> IntakeStats:
+    """Store `items` of one channel in the open transaction `session`. Never raises for bad input.
+    `channel` (when given) sorts out noise and citizens' replies before anything is normalized."""
     stats = IntakeStats(received=len(items))
     ext_ids = {item.external_id for item in items}
     known_versions = set(session.execute(
@@ -72,9 +75,10 @@ def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer
             stats.revisions += 1
             session.add(row)
             continue
-        result = normalize(item)
-        row.outcome = "accepted" if result.ok else "quarantined"
+        result = _first_version(session, channel, item, row, normalize, stats)
         session.add(row)
+        if result is None:
+            continue
         if result.ok:
             known_complaints.add(item.external_id)
             accepted.append((row, result))
@@ -87,6 +91,32 @@ def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer
     if normalize.profile.status is not None:
         stats.updates = _derive_updates(session, channel_id, [v for v in versions if v.external_id in known_complaints], normalize)
     return stats
+
+
+def _first_version(session, channel: Channel | None, item: RawItem, row: IntakeItem, normalize: Normalizer,
+                   stats: IntakeStats):
+    """Decide what a never-seen item is: noise (ignored), a citizen's reply to an earlier
+    report, or a new report (accepted or quarantined). Sets row.outcome; returns the
+    Normalized result for a new report, None otherwise."""
+    record, problems = normalize.read(item)
+    if problems:
+        row.outcome = "quarantined"
+        return Normalized(None, problems)
+    reason = channel.noise(record) if channel is not None else None
+    if reason:
+        row.outcome, row.meta = "ignored", {**row.meta, "ignored": reason}
+        stats.ignored += 1
+        return None
+    ref = channel.reply_to(record) if channel is not None else None
+    complaint = resolve_reply(session, ref) if ref is not None else None
+    if complaint is not None:
+        row.outcome = "reply"
+        citizen_reply(session, complaint, f"{item.channel_id}/{item.external_id}/reply", ref, normalize.connector_id)
+        stats.replies += 1
+        return None
+    result = normalize.map(item, record)
+    row.outcome = "accepted" if result.ok else "quarantined"
+    return result
 
 
 def _derive_updates(session, channel_id: str, versions: list[RawItem], normalize: Normalizer) -> int:
@@ -165,14 +195,15 @@ def pull_channel(store: Store, channel: Channel, normalize: Normalizer, stop: Ev
     try:
         for batch in batches:
             with store.transaction() as session:
-                stats = ingest(session, channel.id, batch.items, normalize) if batch.items else IntakeStats()
+                stats = ingest(session, channel.id, batch.items, normalize, channel) if batch.items else IntakeStats()
                 if batch.cursor is not None and batch.cursor != cursor:
                     set_cursor(session, channel.id, batch.cursor)
             channel.acknowledge(batch.items)
             total += stats
             if stats.received:
-                log.info("%s: %d received, %d new, %d quarantined, %d repeats, %d revisions",
-                         channel.id, stats.received, stats.accepted, stats.quarantined, stats.duplicates, stats.revisions)
+                log.info("%s: %d received, %d new, %d quarantined, %d repeats, %d revisions, %d replies, %d ignored",
+                         channel.id, stats.received, stats.accepted, stats.quarantined, stats.duplicates, stats.revisions,
+                         stats.replies, stats.ignored)
             if stop is not None and stop.is_set():
                 break
     finally:

@@ -51,21 +51,32 @@ class Normalizer:
         }
 
     def __call__(self, item: RawItem) -> Normalized:
+        record, problems = self.read(item)
+        return Normalized(None, problems) if problems else self.map(item, record)
+
+    def read(self, item: RawItem) -> tuple[dict | None, list[Problem]]:
+        """The record a profile maps, parsed from the raw item; or the problems that stop it."""
         read_problems = [Problem(p["path"], p["message"]) for p in item.meta.get("read_problems", [])]
         if read_problems:
-            return Normalized(None, read_problems)
+            return None, read_problems
         try:
             record = self.parse(item)
         except (ValueError, UnicodeDecodeError) as exc:
-            return Normalized(None, [Problem("$", f"the item could not be read: {exc}")])
+            return None, [Problem("$", f"the item could not be read: {exc}")]
         if not isinstance(record, dict):
-            return Normalized(None, [Problem("$", f"the item is a {type(record).__name__}, expected an object")])
+            return None, [Problem("$", f"the item is a {type(record).__name__}, expected an object")]
+        return record, []
+
+    def map(self, item: RawItem, record: dict) -> Normalized:
+        """The national report for a parsed record, validated."""
         mapped = self.profile.map(record, self.tz)
         report = {"schema_version": SCHEMA_VERSION, "source": self.envelope(item), **mapped.fields}
         found = list(mapped.problems)
         reported = {p.path for p in found}
         found += [p for p in schema_problems(report, REPORT) if not _covered(p.path, reported)]
-        return Normalized(None if found else report, found, mapped.warnings, mapped.review)
+        # A channel may note what it had to leave out while reading (an oversized attachment).
+        warnings = list(record.get("_warnings") or []) + mapped.warnings
+        return Normalized(None if found else report, found, warnings, mapped.review)
 
 
 def _covered(path: str, reported: set[str]) -> bool:

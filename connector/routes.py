@@ -16,7 +16,7 @@ from .delivery import Route, Sent
 from .errors import PermanentError, TransientError
 from .hub_client import HubClient
 from .notify import enqueue_notification
-from .store.models import Complaint
+from .store.models import Complaint, SentMessage
 from .sync import park_region_update, record_hub_answer, region_update_payload
 from .timeutil import utcnow
 
@@ -80,6 +80,23 @@ class HubUpdateRoute(Route):
         park_region_update(session, payload["update_id"], reason)
 
 
+def one_by_one(payloads: list, send_one) -> list[Sent]:
+    """Send items one request each. After a transient failure the rest of the batch is not
+    tried (the peer is not answering: do not knock again right now) and waits with it."""
+    results: list[Sent] = []
+    for payload in payloads:
+        if results and results[-1].outcome == "retry":
+            results.append(results[-1])
+            continue
+        try:
+            results.append(send_one(payload))
+        except TransientError as exc:
+            results.append(Sent.retry(exc))
+        except PermanentError as exc:
+            results.append(Sent.dead(exc.code, str(exc)))
+    return results
+
+
 class PushRoute(Route):
     """National updates to one channel that takes them (a portal), one request per update."""
 
@@ -94,17 +111,48 @@ class PushRoute(Route):
         return [i.payload for i in items]
 
     def send(self, payloads: list) -> list[Sent]:
-        results: list[Sent] = []
-        for payload in payloads:
-            if results and results[-1].outcome == "retry":
-                results.append(results[-1])  # the portal is not answering: do not knock again right now
-                continue
-            try:
-                answer = self.channel.push(payload["update"], payload["source_ref"])
-            except TransientError as exc:
-                results.append(Sent.retry(exc))
-            except PermanentError as exc:
-                results.append(Sent.dead(exc.code, str(exc)))
-            else:
-                results.append(Sent.delivered(answer))
-        return results
+        return one_by_one(payloads, lambda p: Sent.delivered(self.channel.push(p["update"], p["source_ref"])))
+
+
+class NotificationRoute(Route):
+    """Messages to citizens (acknowledgement with the tracking id, status notifications)
+    through the channel their complaint came from, one at a time, threaded on the
+    citizen's own message."""
+
+    kind = "notification"
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.target = f"channel:{channel.id}"
+        self.batch_size = 20
+
+    def load(self, session, items) -> list:
+        complaints = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_([i.complaint_id for i in items])))}
+        return [self._message(item, complaints[item.complaint_id]) for item in items]
+
+    def _message(self, item, complaint: Complaint) -> dict:
+        contact = complaint.report.get("complainant") or {}
+        original = complaint.source_ref if not complaint.source_ref.startswith("no-message-id:") else None
+        return {
+            "complaint_id": complaint.id,
+            "event": item.payload["event"],
+            "to": contact.get("email"),
+            "subject": f"[LAPOR #{complaint.tracking_id}] {item.payload['subject']}",
+            "text": item.payload["text"],
+            "message_id": self.channel.message_id_for(item.idempotency_key, item.payload["event"]),
+            "in_reply_to": original,
+        }
+
+    def send(self, payloads: list) -> list[Sent]:
+        return one_by_one(payloads, self._send_one)
+
+    def _send_one(self, message: dict) -> Sent:
+        if not message["to"]:
+            return Sent.dead("no_address", "the complaint has no usable address to answer")
+        self.channel.send_mail(message["to"], message["subject"], message["text"], message["message_id"], message["in_reply_to"])
+        return Sent.delivered({"message_id": message["message_id"]})
+
+    def record(self, session, item_id: int, payload, sent: Sent) -> None:
+        if session.scalar(select(SentMessage.id).where(SentMessage.message_id == payload["message_id"])) is None:
+            session.add(SentMessage(message_id=payload["message_id"], complaint_id=payload["complaint_id"],
+                                    channel_id=self.channel.id, event=payload["event"]))

@@ -76,3 +76,35 @@ def store(request, tmp_path):
         store = request.getfixturevalue("pg_store")
         _empty(store)
         yield store
+
+
+# Real mail servers on loopback (tests/mailservers.py). Imported inside the fixtures so that a
+# missing aiosmtpd cannot break unrelated tests; a missing Dovecot makes these fixtures fail,
+# never skip, because CI installs it.
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """One private Dovecot IMAP server for the whole run, in its own temporary folder."""
+    from mailservers import Dovecot
+
+    with Dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox(dovecot):
+    """A fresh Dovecot user with an empty INBOX (a mailservers.Mailbox)."""
+    from mailservers import Mailbox
+
+    user, password = dovecot.add_user()
+    return Mailbox(dovecot, user, password)
+
+
+@pytest.fixture
+def smtp_server(request, tmp_path):
+    """A started SmtpCapture; parametrize indirectly with its options, e.g. {"auth": (u, p)}."""
+    from mailservers import SmtpCapture
+
+    options = getattr(request, "param", {})
+    with SmtpCapture(folder=tmp_path / "smtp-tls", **options) as server:
+        yield server

@@ -107,6 +107,9 @@ class EditDuringWalk:
     def acknowledge(self, items):
         pass
 
+    def __getattr__(self, name):  # everything else as the wrapped channel does it
+        return getattr(self.channel, name)
+
 
 def test_a_record_edited_during_the_walk_does_not_hide_the_records_behind_it(tmp_path):
     with running_portal(complaints=100) as (sim, server):

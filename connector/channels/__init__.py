@@ -11,6 +11,7 @@ from .base import Channel, ChannelContext
 
 KINDS = {
     "portal": "connector.channels.portal:PortalChannel",
+    "email": "connector.channels.email:EmailChannel",
 }
 
 

@@ -45,6 +45,18 @@ class Batch:
     cursor: str | None = None
 
 
+@dataclass(frozen=True)
+class ReplyRef:
+    """What a citizen's answer says about the report it answers: the ids of our messages
+    it replies to, a tracking id it quotes, who sent it, and its new text."""
+
+    message_ids: tuple[str, ...] = ()
+    tracking_id: str | None = None
+    sender: str | None = None
+    text: str | None = None
+    occurred_at: datetime | None = None
+
+
 @dataclass
 class ProbeResult:
     ok: bool
@@ -65,6 +77,17 @@ class Channel:
         self.context = context
         self.id: str = settings["id"]
 
+    def load_profile(self):
+        """The mapping profile named by the `profile` setting; its problems are reported as
+        the channel's (ConfigError)."""
+        from ..errors import ConfigError
+        from ..mapping.profile import Profile
+
+        try:
+            return Profile.load(self.settings["profile"])
+        except ConfigError as exc:
+            raise ConfigError([f"profile {self.settings['profile']}: {p}" for p in exc.problems]) from exc
+
     def fetch(self, cursor: str | None) -> Iterator[Batch]:
         """Pull: yield batches of new raw items starting from `cursor` (None: the beginning).
 
@@ -78,6 +101,16 @@ class Channel:
         Raise ValueError for an item that cannot be read; intake quarantines it."""
         return item.record()
 
+    def noise(self, record) -> str | None:
+        """Why this item is noise (an auto-reply, a bounce …) to record and never answer; None
+        when it is not. Default: nothing is noise."""
+        return None
+
+    def reply_to(self, record) -> ReplyRef | None:
+        """If the item may answer an earlier message or report, what it refers to; intake
+        decides whether it really does. Default: nothing is a reply."""
+        return None
+
     def acknowledge(self, items: list[RawItem]) -> None:
         """Tell the source these items are safely stored. Runs only after the commit.
         Default: nothing to do (pull channels that use a cursor need no acknowledgement)."""
@@ -90,6 +123,11 @@ class Channel:
 
     @property
     def can_push(self) -> bool:
+        return False
+
+    @property
+    def can_notify(self) -> bool:
+        """Whether the channel sends citizens their notifications (email, SMS)."""
         return False
 
     def probe(self) -> ProbeResult:

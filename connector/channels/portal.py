@@ -26,7 +26,7 @@ import requests
 from ..canonical import canonical_json, sha256_bytes
 from ..errors import ConfigError, SourceRejectedError, SourceUnavailableError
 from ..http import classify, classify_exception
-from ..mapping.profile import MISSING, Profile, get_path
+from ..mapping.profile import MISSING, get_path
 from .base import Batch, Channel, ProbeResult, RawItem
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,7 @@ class PortalChannel(Channel):
 
     def __init__(self, settings: dict, context):
         super().__init__(settings, context)
-        try:
-            self.profile = Profile.load(settings["profile"])
-        except ConfigError as exc:
-            raise ConfigError([f"profile {settings['profile']}: {p}" for p in exc.problems]) from exc
+        self.profile = self.load_profile()
         if not self.profile.source:
             raise ConfigError([f"profile {self.profile.name} has no 'source' section, so it cannot be pulled"])
         self.source = self.profile.source

@@ -103,7 +103,13 @@ class _Context:
 
     def lookup(self, table: str, value):
         target, fell_back = self._tables[table].lookup(value)
-        if fell_back:
+        if fell_back and self._tables[table].review:
+            self.fell_back.append(table)
+        return target
+
+    def match(self, table: str, text: str):
+        target, fell_back = self._tables[table].match(text)
+        if fell_back and self._tables[table].review:
             self.fell_back.append(table)
         return target
 
@@ -157,7 +163,8 @@ class Profile:
     def _load_tables(self, specs: dict, base_dir: Path, problems: list[str]) -> dict[str, CodeTable]:
         tables = {}
         for name, spec in specs.items():
-            extra = {k: spec[k] for k in ("fallback", "ignore") if k in spec}
+            extra = {k: spec[k] for k in ("fallback", "ignore", "review") if k in spec}
+            extra["rules"] = [(rule["any"], rule["value"]) for rule in spec.get("rules", [])]
             try:
                 values = read_table_csv(base_dir / spec["file"]) if "file" in spec else {}
             except (OSError, ValueError) as exc:
@@ -199,7 +206,7 @@ class Profile:
                 problems.append(f"{where}.transforms[{i}]: transform '{name}' needs an argument ({transform.doc})")
             if transform.arg == "none" and arg is not None:
                 problems.append(f"{where}.transforms[{i}]: transform '{name}' takes no argument")
-            if name == "table" and arg is not None and arg not in self.tables:
+            if name in ("table", "keywords") and arg is not None and arg not in self.tables:
                 problems.append(f"{where}.transforms[{i}]: unknown table '{arg}' (tables: {', '.join(sorted(self.tables)) or 'none'})")
             yield Step(transform, arg)
 
@@ -222,12 +229,14 @@ class Profile:
             value = self._transform(rule, raw, ctx, out, path, source)
         if value is MISSING:
             return
-        if _is_empty(value) and rule.default is not MISSING:
-            value = rule.default
         if _is_empty(value):
-            if rule.required:
-                out.problems.append(Problem(path, "is missing or empty", source))
-            return
+            # A default or constant written in the profile is taken as written, even "".
+            written = rule.default if rule.default is not MISSING else rule.const
+            if written is MISSING:
+                if rule.required:
+                    out.problems.append(Problem(path, "is missing or empty", source))
+                return
+            value = written
         set_path(target, rule.target, value)
         if ctx.fell_back and rule.raw_to:
             set_path(target, rule.raw_to, str(raw))

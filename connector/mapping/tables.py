@@ -26,17 +26,34 @@ def table_key(value) -> str:
 
 @dataclass
 class CodeTable:
-    """source value → target value, with an optional fallback for unknown values."""
+    """source value → target value, with an optional fallback for unknown values.
+
+    `rules` serve the `keywords` transform: (words, value) pairs tried in order on free
+    text; the first rule with any of its words in the text gives the value. `review`
+    says whether a fallback flags the record for a person to look at."""
 
     name: str
     values: dict
     fallback: object = _NO_FALLBACK
     ignore: frozenset = frozenset()
+    rules: list = field(default_factory=list)
+    review: bool = True
     _index: dict = field(init=False, repr=False)
+    _patterns: list = field(init=False, repr=False)
 
     def __post_init__(self):
         self._index = {table_key(k): v for k, v in self.values.items()}
         self.ignore = frozenset(table_key(v) for v in self.ignore)
+        self._patterns = [(_words_pattern(words), value) for words, value in self.rules]
+
+    def match(self, text: str) -> tuple[object, bool]:
+        """(value of the first rule whose words occur in `text`, fell_back)."""
+        for pattern, value in self._patterns:
+            if pattern.search(text):
+                return value, False
+        if self.has_fallback:
+            return self.fallback, True
+        raise TransformError(f"matches no rule of table '{self.name}'")
 
     @property
     def has_fallback(self) -> bool:
@@ -52,6 +69,11 @@ class CodeTable:
         if self.has_fallback:
             return self.fallback, True
         raise TransformError(f"is not in table '{self.name}'")
+
+
+def _words_pattern(words: list[str]) -> re.Pattern:
+    body = "|".join(re.escape(w.strip()).replace(r"\ ", r"\s+") for w in words if w.strip())
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
 
 
 def read_table_csv(path: Path) -> dict:

@@ -233,6 +233,30 @@ def _table(value, arg, ctx):
     return ctx.lookup(arg, value)
 
 
+@transform("keywords", arg="required")
+def _keywords(value, arg, ctx):
+    """The value of the first rule of a profile table whose words occur in the text
+    (word by word, any case); the table's fallback when none does."""
+    return ctx.match(arg, _text(value))
+
+
+@transform("has", arg="required")
+def _has(value, arg, ctx):
+    """true when a list holds the item (or a text contains it), any case; false otherwise."""
+    needle = str(arg).lower()
+    if isinstance(value, list):
+        return any(str(v).lower() == needle for v in value)
+    return needle in _text(value).lower()
+
+
+@transform("negate")
+def _negate(value, arg, ctx):
+    """The opposite of a true/false value."""
+    if not isinstance(value, bool):
+        raise TransformError("is not true or false")
+    return not value
+
+
 @transform("national_category")
 def _national_category(value, arg, ctx):
     """{code, label} of a national category code (mappings/categories.csv)."""

@@ -72,7 +72,7 @@ class IntakeItem(Base):
     meta: Mapped[dict] = mapped_column(JSONType, default=dict)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    outcome: Mapped[str] = mapped_column(String(20))  # accepted | quarantined | revision
+    outcome: Mapped[str] = mapped_column(String(20))  # accepted | quarantined | revision | reply | ignored
 
 
 class Complaint(Base):
@@ -158,6 +158,20 @@ class StatusConflict(Base):
     loser_update_id: Mapped[str] = mapped_column(String(200))
     rule: Mapped[str] = mapped_column(Text)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SentMessage(Base):
+    """A message the connector sent to a citizen (acknowledgement, notification), by its
+    Message-ID, so that a reply to it finds its complaint."""
+
+    __tablename__ = "sent_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(32))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Cursor(Base):
