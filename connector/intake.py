@@ -18,21 +18,29 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from threading import Event
 
 from sqlalchemy import select, update
 
+from . import parts
 from .canonical import content_hash, sha256_bytes
 from .channels.base import Channel, RawItem
 from .counters import Counters
 from .cursors import get_cursor, set_cursor
 from .normalize import Normalized, Normalizer
+from .notify import enqueue_answer
 from .outbox import enqueue_report
 from .store.db import Store
 from .store.models import Complaint, IntakeItem, QuarantineItem
-from .sync import citizen_reply, derive_region_updates, known_updates, resolve_reply
-from .timeutil import utcnow
+from .sync import (
+    answer_command,
+    citizen_reply,
+    derive_region_updates,
+    known_updates,
+    resolve_reply,
+)
+from .timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +55,24 @@ class IntakeStats(Counters):
     updates: int = 0
     ignored: int = 0
     replies: int = 0
+    commands: int = 0
+    parts: int = 0
 
 
 def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer, channel: Channel | None = None) -> IntakeStats:
     """Store `items` of one channel in the open transaction `session`. Never raises for bad input.
-    `channel` (when given) sorts out noise and citizens' replies before anything is normalized."""
+    `channel` (when given) sorts out noise, commands, multipart pieces and citizens' replies
+    before anything is normalized."""
     stats = IntakeStats(received=len(items))
     ext_ids = {item.external_id for item in items}
-    known_versions = set(session.execute(
-        select(IntakeItem.external_id, IntakeItem.payload_sha256)
-        .where(IntakeItem.channel_id == channel_id, IntakeItem.external_id.in_(ext_ids))
-    ).all())
-    known_complaints = set(session.scalars(
-        select(Complaint.source_ref).where(Complaint.channel_id == channel_id, Complaint.source_ref.in_(ext_ids))
-    ))
-    accepted, quarantined, versions = [], [], []
+    stored = session.execute(select(IntakeItem.external_id, IntakeItem.payload_sha256, IntakeItem.outcome)
+                             .where(IntakeItem.channel_id == channel_id, IntakeItem.external_id.in_(ext_ids))).all()
+    known_versions = {(ext, digest) for ext, digest, _ in stored}
+    # Handled before (anything but a quarantined version, which a corrected one may replace).
+    handled = {ext for ext, _, outcome in stored if outcome != "quarantined"}
+    repeats = _recent_fingerprints(session, channel_id, items, getattr(channel, "dedup_window_s", 0))
+    decide = _Decider(session, channel_id, channel, normalize, stats)
+    versions = []
     for item in items:
         digest = sha256_bytes(item.payload)
         if (item.external_id, digest) in known_versions:
@@ -70,53 +81,134 @@ def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer
         known_versions.add((item.external_id, digest))
         row = _intake_row(item, digest)
         versions.append(item)
-        if item.external_id in known_complaints:
+        if item.external_id in handled:
             row.outcome = "revision"
             stats.revisions += 1
-            session.add(row)
-            continue
-        result = _first_version(session, channel, item, row, normalize, stats)
-        session.add(row)
-        if result is None:
-            continue
-        if result.ok:
-            known_complaints.add(item.external_id)
-            accepted.append((row, result))
+        elif repeats.seen(item):
+            row.outcome = "duplicate"
+            stats.duplicates += 1
         else:
-            quarantined.append((row, result))
+            decide(item, row)
+            handled.add(item.external_id)
+        session.add(row)
     session.flush()  # one batched INSERT per table; gives the rows their ids
-    _add_complaints(session, channel_id, accepted)
-    _add_quarantine(session, channel_id, quarantined)
-    stats.accepted, stats.quarantined = len(accepted), len(quarantined)
+    decide.finish()
     if normalize.profile.status is not None:
-        stats.updates = _derive_updates(session, channel_id, [v for v in versions if v.external_id in known_complaints], normalize)
+        complaint_refs = set(session.scalars(select(Complaint.source_ref).where(
+            Complaint.channel_id == channel_id, Complaint.source_ref.in_({v.external_id for v in versions}))))
+        stats.updates = _derive_updates(session, channel_id, [v for v in versions if v.external_id in complaint_refs], normalize)
     return stats
 
 
-def _first_version(session, channel: Channel | None, item: RawItem, row: IntakeItem, normalize: Normalizer,
-                   stats: IntakeStats):
-    """Decide what a never-seen item is: noise (ignored), a citizen's reply to an earlier
-    report, or a new report (accepted or quarantined). Sets row.outcome; returns the
-    Normalized result for a new report, None otherwise."""
-    record, problems = normalize.read(item)
-    if problems:
-        row.outcome = "quarantined"
-        return Normalized(None, problems)
-    reason = channel.noise(record) if channel is not None else None
-    if reason:
-        row.outcome, row.meta = "ignored", {**row.meta, "ignored": reason}
-        stats.ignored += 1
-        return None
-    ref = channel.reply_to(record) if channel is not None else None
-    complaint = resolve_reply(session, ref) if ref is not None else None
-    if complaint is not None:
-        row.outcome = "reply"
-        citizen_reply(session, complaint, f"{item.channel_id}/{item.external_id}/reply", ref, normalize.connector_id)
-        stats.replies += 1
-        return None
-    result = normalize.map(item, record)
-    row.outcome = "accepted" if result.ok else "quarantined"
-    return result
+class _Recent:
+    """Fingerprints of a channel's items within its window, to catch a message delivered twice."""
+
+    def __init__(self, rows: list[tuple[str, datetime]], window_s: float):
+        self.rows, self.window_s = list(rows), window_s
+
+    def seen(self, item: RawItem) -> bool:
+        if not item.fingerprint or not self.window_s:
+            return False
+        at = as_utc(item.received_at)
+        hit = any(fp == item.fingerprint and abs((as_utc(t) - at).total_seconds()) <= self.window_s for fp, t in self.rows)
+        self.rows.append((item.fingerprint, at))
+        return hit
+
+
+def _recent_fingerprints(session, channel_id: str, items: list[RawItem], window_s: float) -> _Recent:
+    fingerprints = {i.fingerprint for i in items if i.fingerprint}
+    if not fingerprints or not window_s:
+        return _Recent([], window_s)
+    since = min(as_utc(i.received_at) for i in items) - timedelta(seconds=window_s)
+    rows = session.execute(select(IntakeItem.fingerprint, IntakeItem.received_at).where(
+        IntakeItem.channel_id == channel_id, IntakeItem.fingerprint.in_(fingerprints), IntakeItem.received_at >= since)).all()
+    return _Recent(rows, window_s)
+
+
+class _Decider:
+    """What a never-seen item is, in this order: unreadable (quarantined), noise (ignored,
+    perhaps answered), a piece of a multipart message (kept until its set is whole), a
+    command (answered), a citizen's reply on their report, or a new report (accepted or
+    quarantined). Sets the intake row's outcome; `finish()` writes complaints, outbox rows
+    and quarantine entries once the rows have their ids."""
+
+    def __init__(self, session, channel_id: str, channel: Channel | None, normalize: Normalizer, stats: IntakeStats):
+        self.session, self.channel_id, self.channel, self.normalize, self.stats = session, channel_id, channel, normalize, stats
+        self.accepted, self.quarantined, self.parts = [], [], []
+
+    def __call__(self, item: RawItem, row: IntakeItem) -> None:
+        record, problems = self.normalize.read(item)
+        if problems:
+            self._result(row, Normalized(None, problems))
+            return
+        part = self.channel.part_of(record) if self.channel is not None else None
+        if part is not None:
+            row.outcome = "part"
+            self.parts.append((row, part))
+            return
+        self.decide_record(item, row, record)
+
+    def decide_record(self, item: RawItem, row: IntakeItem, record: dict) -> None:
+        channel = self.channel
+        noise = channel.noise(record) if channel is not None else None
+        if noise is not None:
+            row.outcome, row.meta = "ignored", {**row.meta, "ignored": noise.reason}
+            self.stats.ignored += 1
+            self._answer(item, record, noise.answer, "help")
+            return
+        command = channel.command(record) if channel is not None else None
+        if command is not None:
+            row.outcome = "command"
+            self.stats.commands += 1
+            self._answer(item, record, answer_command(self.session, command, channel.reply_address(record)), command.kind)
+            return
+        ref = channel.reply_to(record) if channel is not None else None
+        complaint = resolve_reply(self.session, ref) if ref is not None else None
+        if complaint is not None:
+            row.outcome = "reply"
+            citizen_reply(self.session, complaint, f"{item.channel_id}/{item.external_id}/reply", ref, self.normalize.connector_id)
+            self.stats.replies += 1
+            return
+        self._result(row, self.normalize.map(item, record))
+
+    def _result(self, row: IntakeItem, result: Normalized) -> None:
+        row.outcome = "accepted" if result.ok else "quarantined"
+        (self.accepted if result.ok else self.quarantined).append((row, result))
+
+    def _answer(self, item: RawItem, record: dict, text: str | None, kind: str) -> None:
+        to = self.channel.reply_address(record) if self.channel is not None else None
+        if text and to and self.channel.can_notify:
+            enqueue_answer(self.session, item.channel_id, to, text, f"answer/{item.channel_id}/{item.external_id}/{kind}")
+
+    def finish(self) -> None:
+        for row, part in self.parts:
+            self.stats.parts += 1
+            combined = parts.store_part(self.session, row, part, self.read_row, self.normalize.connector_id)
+            if combined is not None:
+                self.combined(*combined)
+        self.flush_results()
+
+    def read_row(self, row: IntakeItem) -> dict | None:
+        """A stored piece's record, read again from its raw payload."""
+        item = RawItem(row.channel_id, row.external_id, row.payload, row.media_type, row.received_at, row.meta)
+        record, problems = self.normalize.read(item)
+        return None if problems else record
+
+    def combined(self, item: RawItem, row: IntakeItem, records: list[dict | None]) -> None:
+        """Decide a whole (or given up on) multipart set as one message."""
+        record = self.channel.combine(records, item.channel_id)
+        row.outcome = "combined"
+        self.session.add(row)
+        self.session.flush()
+        self.decide_record(item, row, record)
+
+    def flush_results(self) -> None:
+        self.session.flush()
+        _add_complaints(self.session, self.channel_id, self.accepted)
+        _add_quarantine(self.session, self.channel_id, self.quarantined)
+        self.stats.accepted += len(self.accepted)
+        self.stats.quarantined += len(self.quarantined)
+        self.accepted, self.quarantined = [], []
 
 
 def _derive_updates(session, channel_id: str, versions: list[RawItem], normalize: Normalizer) -> int:
@@ -144,6 +236,7 @@ def _intake_row(item: RawItem, digest: str) -> IntakeItem:
         media_type=item.media_type,
         meta=item.meta,
         received_at=item.received_at,
+        fingerprint=item.fingerprint,
     )
 
 
@@ -184,6 +277,23 @@ def _add_quarantine(session, channel_id: str, quarantined) -> None:
         ))
         # Paths only: problem messages may quote values, and values may be personal data.
         log.warning("quarantined %s/%s: %s", channel_id, row.external_id, ", ".join(sorted({p.path for p in result.problems})))
+
+
+def sweep_parts(store: Store, channel: Channel, normalize: Normalizer, timeout_s: float) -> IntakeStats:
+    """Put together multipart sets that waited longer than `timeout_s`, gaps noted (a job)."""
+    stats = IntakeStats()
+    with store.transaction() as session:
+        decide = _Decider(session, channel.id, channel, normalize, stats)
+        for combined in parts.stale_sets(session, channel.id, timeout_s, decide.read_row):
+            decide.combined(*combined)
+        decide.flush_results()
+    return stats
+
+
+def receive_items(store: Store, channel: Channel, normalize: Normalizer, items: list[RawItem]) -> IntakeStats:
+    """Push: store what a source sent us, in one transaction, before we answer it."""
+    with store.transaction() as session:
+        return ingest(session, channel.id, items, normalize, channel)
 
 
 def pull_channel(store: Store, channel: Channel, normalize: Normalizer, stop: Event | None = None) -> IntakeStats:

@@ -39,9 +39,10 @@ def template(name: str) -> tuple[str, Template]:
     return subject.strip(), Template(body.strip())
 
 
-def render(name: str, tracking_id: str, title: str, message: str | None = None) -> dict:
+def render(name: str, tracking_id: str, title: str, message: str | None = None, status: str | None = None) -> dict:
     subject, body = template(name)
-    values = {"tracking_id": tracking_id, "judul": title, "pesan": message or "", "status": name}
+    values = {"tracking_id": tracking_id, "judul": title, "pesan": f" {message}" if message and name == "info" else message or "",
+              "status": status or name}
     return {"event": name, "subject": Template(subject).safe_substitute(values),
             "text": body.safe_substitute(values).strip()}
 
@@ -57,3 +58,9 @@ def enqueue_notification(session, complaint, update: dict | None) -> bool:
     key = f"notify/{complaint.channel_id}/{complaint.source_ref}/{(update or {}).get('update_id', RECEIVED)}"
     enqueue(session, "notification", f"channel:{complaint.channel_id}", key, complaint.id, payload)
     return True
+
+
+def enqueue_answer(session, channel_id: str, to: str, text: str, key: str) -> None:
+    """Queue an answer to a message that is no report of its own (how to write one, a status
+    question), straight to the address it came from."""
+    enqueue(session, "notification", f"channel:{channel_id}", key, None, {"event": "answer", "to": to, "text": text, "subject": None})

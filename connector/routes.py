@@ -115,9 +115,9 @@ class PushRoute(Route):
 
 
 class NotificationRoute(Route):
-    """Messages to citizens (acknowledgement with the tracking id, status notifications)
-    through the channel their complaint came from, one at a time, threaded on the
-    citizen's own message."""
+    """Messages to citizens (acknowledgement with the tracking id, status notifications,
+    answers) through a channel that can send them, one at a time. The channel knows the
+    citizen's address for a complaint and how to write the message (`address_of`, `deliver`)."""
 
     kind = "notification"
 
@@ -127,20 +127,22 @@ class NotificationRoute(Route):
         self.batch_size = 20
 
     def load(self, session, items) -> list:
-        complaints = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_([i.complaint_id for i in items])))}
-        return [self._message(item, complaints[item.complaint_id]) for item in items]
+        ids = [i.complaint_id for i in items if i.complaint_id is not None]
+        complaints = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
+        return [self._message(item, complaints.get(item.complaint_id)) for item in items]
 
-    def _message(self, item, complaint: Complaint) -> dict:
-        contact = complaint.report.get("complainant") or {}
-        original = complaint.source_ref if not complaint.source_ref.startswith("no-message-id:") else None
+    def _message(self, item, complaint: Complaint | None) -> dict:
+        payload = item.payload
         return {
-            "complaint_id": complaint.id,
-            "event": item.payload["event"],
-            "to": contact.get("email"),
-            "subject": f"[LAPOR #{complaint.tracking_id}] {item.payload['subject']}",
-            "text": item.payload["text"],
-            "message_id": self.channel.message_id_for(item.idempotency_key, item.payload["event"]),
-            "in_reply_to": original,
+            "outbox_id": item.id,
+            "key": item.idempotency_key,
+            "complaint_id": complaint.id if complaint else None,
+            "event": payload["event"],
+            "to": payload.get("to") or (self.channel.address_of(complaint) if complaint else None),
+            "subject": payload.get("subject"),
+            "text": payload["text"],
+            "tracking_id": complaint.tracking_id if complaint else None,
+            "source_ref": complaint.source_ref if complaint else None,
         }
 
     def send(self, payloads: list) -> list[Sent]:
@@ -149,10 +151,11 @@ class NotificationRoute(Route):
     def _send_one(self, message: dict) -> Sent:
         if not message["to"]:
             return Sent.dead("no_address", "the complaint has no usable address to answer")
-        self.channel.send_mail(message["to"], message["subject"], message["text"], message["message_id"], message["in_reply_to"])
-        return Sent.delivered({"message_id": message["message_id"]})
+        return Sent.delivered(self.channel.deliver(message))
 
     def record(self, session, item_id: int, payload, sent: Sent) -> None:
-        if session.scalar(select(SentMessage.id).where(SentMessage.message_id == payload["message_id"])) is None:
-            session.add(SentMessage(message_id=payload["message_id"], complaint_id=payload["complaint_id"],
+        message_id = (sent.result or {}).get("message_id")
+        if message_id and payload["complaint_id"] is not None and \
+                session.scalar(select(SentMessage.id).where(SentMessage.message_id == message_id)) is None:
+            session.add(SentMessage(message_id=message_id, complaint_id=payload["complaint_id"],
                                     channel_id=self.channel.id, event=payload["event"]))

@@ -167,6 +167,22 @@ def citizen_reply(session, complaint: Complaint, update_id: str, ref, connector_
     return True
 
 
+def answer_command(session, command, sender: str | None) -> str | None:
+    """The text that answers a citizen's request (an SMS "INFO <tracking id>")."""
+    from .notify import render
+
+    if command.kind != "info":
+        return None
+    complaint = session.scalars(select(Complaint).where(Complaint.tracking_id == command.tracking_id)).one_or_none()
+    report = complaint.report if complaint is not None else {}
+    contact = {str(v).lower() for k, v in (report.get("complainant") or {}).items() if k in ("phone", "email")}
+    # A confidential report's status is told only to the person who made it.
+    if complaint is None or (report.get("privacy", {}).get("confidential") and (sender or "").lower() not in contact):
+        return render("info_tidak_ditemukan", command.tracking_id, "")["text"]
+    label = S.LABELS.get(complaint.status, complaint.status or S.LABELS[S.INITIAL])
+    return render("info", complaint.tracking_id, report.get("title", ""), None, status=label)["text"]
+
+
 def requeue_parked_region_update(session, row: StatusUpdate, smap: StatusMap) -> bool:
     """After the profile is fixed: map the parked update's local code again and queue it."""
     try:

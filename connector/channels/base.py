@@ -30,6 +30,7 @@ class RawItem:
     media_type: str = "application/json"
     received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     meta: dict = field(default_factory=dict)
+    fingerprint: str | None = None  # content key for channels whose gateway ids do not catch repeats
 
     def record(self):
         """The payload as parsed JSON (for JSON channels)."""
@@ -57,6 +58,40 @@ class ReplyRef:
     occurred_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Noise:
+    """An item to record and not act on; `answer` is a text to send back (e.g. how to write a report)."""
+
+    reason: str
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    """A request for information rather than a report, e.g. an SMS "INFO <tracking id>"."""
+
+    kind: str
+    tracking_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    """One part of a multipart message the gateway delivered on its own."""
+
+    sender: str
+    ref: int
+    total: int
+    seq: int
+
+
+class RejectedRequest(Exception):
+    """A pushed request that fails authentication or is malformed: answered with `status`, nothing stored."""
+
+    def __init__(self, message: str, status: int = 401):
+        super().__init__(message)
+        self.status = status
+
+
 @dataclass
 class ProbeResult:
     ok: bool
@@ -71,6 +106,7 @@ class Channel:
     secrets: ClassVar[tuple[str, ...]] = ()
     pulls: ClassVar[bool] = False
     receives: ClassVar[bool] = False
+    dedup_window_s: ClassVar[float] = 0  # how long a repeat by fingerprint counts as the same message
 
     def __init__(self, settings: dict, context: "ChannelContext"):
         self.settings = settings
@@ -101,10 +137,42 @@ class Channel:
         Raise ValueError for an item that cannot be read; intake quarantines it."""
         return item.record()
 
-    def noise(self, record) -> str | None:
-        """Why this item is noise (an auto-reply, a bounce …) to record and never answer; None
-        when it is not. Default: nothing is noise."""
+    def receive(self, request) -> list[RawItem]:
+        """Push: the raw items in an HTTP request the source sent us (a Flask request).
+        Raise RejectedRequest for a request that fails authentication or cannot be read."""
+        raise NotImplementedError(f"{type(self).__name__}.receive")
+
+    def noise(self, record) -> Noise | None:
+        """Why this item is noise (an auto-reply, a bounce, an empty SMS …) to record and not
+        act on, with an optional answer to send back; None when it is not. Default: None."""
         return None
+
+    def command(self, record) -> Command | None:
+        """A request for information (not a report), answered at once. Default: None."""
+        return None
+
+    def part_of(self, record) -> PartInfo | None:
+        """For a part of a multipart message delivered on its own: which set it belongs to."""
+        return None
+
+    def combine(self, records: list[dict | None], channel_id: str) -> dict:
+        """A record for a multipart set from its parts' records in order (None: a missing
+        part). Only channels that return PartInfo implement it."""
+        raise NotImplementedError(f"{type(self).__name__}.combine")
+
+    def reply_address(self, record) -> str | None:
+        """Where an answer to this item goes (a phone number, an address). Default: None."""
+        return None
+
+    def address_of(self, complaint) -> str | None:
+        """Where a complaint's citizen is reached on this channel (channels that notify)."""
+        raise NotImplementedError(f"{type(self).__name__}.address_of")
+
+    def deliver(self, message: dict) -> dict:
+        """Send one notification {to, subject, text, event, key, tracking_id, source_ref,
+        outbox_id}; returns what to keep (e.g. {"message_id": …}). Raise TransientError or
+        PermanentError subclasses."""
+        raise NotImplementedError(f"{type(self).__name__}.deliver")
 
     def reply_to(self, record) -> ReplyRef | None:
         """If the item may answer an earlier message or report, what it refers to; intake

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from ..errors import SourceRejectedError, SourceUnavailableError
 from ..mail import parse_mail
 from ..timeutil import iso
-from .base import Batch, Channel, ProbeResult, RawItem, ReplyRef
+from .base import Batch, Channel, Noise, ProbeResult, RawItem, ReplyRef
 
 log = logging.getLogger(__name__)
 
@@ -234,9 +234,9 @@ class EmailChannel(Channel):
                                for d in record.get("dropped_attachments", [])]
         return record
 
-    def noise(self, record) -> str | None:
+    def noise(self, record) -> Noise | None:
         noise = record.get("noise")
-        return f"{noise['kind']}: {noise['reason']}" if noise else None
+        return Noise(f"{noise['kind']}: {noise['reason']}") if noise else None  # never answered
 
     def reply_to(self, record) -> ReplyRef | None:
         ours = tuple(i for i in record.get("in_reply_to", []) + record.get("references", [])
@@ -252,6 +252,22 @@ class EmailChannel(Channel):
     @property
     def can_notify(self) -> bool:
         return True
+
+    def address_of(self, complaint) -> str | None:
+        return (complaint.report.get("complainant") or {}).get("email")
+
+    def reply_address(self, record) -> str | None:
+        return (record.get("from") or {}).get("address")
+
+    def deliver(self, message: dict) -> dict:
+        """Send a notification (see NotificationRoute), threaded on the citizen's own message."""
+        tag = f"[LAPOR #{message['tracking_id']}] " if message.get("tracking_id") else ""
+        subject = tag + (message.get("subject") or "LAPOR! Kalimantan Selatan")
+        message_id = self.message_id_for(message["key"], message["event"])
+        ref = message.get("source_ref")
+        original = ref if ref and not ref.startswith(("no-message-id:", "parts/")) else None
+        self.send_mail(message["to"], subject, message["text"], message_id, original)
+        return {"message_id": message_id}
 
     def message_id_for(self, key: str, event: str) -> str:
         """Our Message-ID for an outbox item: the same item always gets the same id."""

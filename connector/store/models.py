@@ -72,7 +72,10 @@ class IntakeItem(Base):
     meta: Mapped[dict] = mapped_column(JSONType, default=dict)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    outcome: Mapped[str] = mapped_column(String(20))  # accepted | quarantined | revision | reply | ignored
+    outcome: Mapped[str] = mapped_column(String(20))  # accepted | quarantined | revision | reply | ignored | duplicate | part | command
+    # A channel's content key (an SMS: sender and text) to catch the same message delivered
+    # twice under two gateway ids within the channel's window.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class Complaint(Base):
@@ -172,6 +175,41 @@ class SentMessage(Base):
     channel_id: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(32))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MessagePart(Base):
+    """One part of a multipart message a gateway delivered on its own (an SMS whose other
+    parts had not arrived). Parts are put together when the set is complete, or with the
+    gaps noted when it has waited long enough."""
+
+    __tablename__ = "message_parts"
+    __table_args__ = (UniqueConstraint("channel_id", "sender", "ref", "total", "seq", "intake_id", name="uq_message_parts"),
+                      Index("ix_message_parts_set", "channel_id", "sender", "ref", "total"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intake_items.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | combined | late
+    combined_ref: Mapped[str | None] = mapped_column(String(512))
+
+
+class DeliveryReport(Base):
+    """A delivery report from a gateway for something the connector sent (an SMS part)."""
+
+    __tablename__ = "delivery_reports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    part: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Cursor(Base):
