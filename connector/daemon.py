@@ -22,7 +22,7 @@ from .delivery import Deliverer, DeliveryStats
 from .errors import ConnectorError, describe
 from .http import RetryPolicy
 from .hub_client import HubClient
-from .intake import IntakeStats, pull_channel
+from .intake import IntakeStats, pull_channel, sweep_parts
 from .normalize import Normalizer
 from .routes import HubUpdateRoute, NotificationRoute, PushRoute, ReportRoute
 from .store.db import Store
@@ -60,6 +60,18 @@ class Connector:
                                    lease_s=float(config.delivery["lease_s"]))
         self.hub_sync = HubSyncContext({cid: ch.profile.status for cid, ch in self.channels.items()})
         self.stop_event = threading.Event()
+        self.on_received = None  # the daemon wakes delivery when a pushed message came in
+
+    def received(self, stats) -> None:
+        """A push channel stored something (called by the web app)."""
+        if self.on_received is not None:
+            self.on_received(stats)
+
+    def sweep_parts(self) -> None:
+        """Job: put together multipart messages that waited long enough."""
+        for channel_id, channel in self.channels.items():
+            if hasattr(channel, "parts_timeout_s"):
+                sweep_parts(self.store, channel, self.normalizers[channel_id], channel.parts_timeout_s)
 
     def pull(self, channel_id: str) -> IntakeStats:
         """Job: one pull cycle of one channel. Errors are logged; the next cycle retries."""
@@ -89,6 +101,7 @@ class Connector:
                 stats.intake[channel_id] = self.pull(channel_id)
             except ConnectorError as exc:
                 stats.errors.append(f"{channel_id}: {exc}")
+        self.sweep_parts()
         try:
             stats.hub_updates = self.pull_hub()
         except ConnectorError as exc:
@@ -125,10 +138,12 @@ class Daemon:
                                        id=f"pull:{channel_id}", next_run_time=now)
         self.scheduler.add_job(self._quiet(self.connector.deliver), "interval", seconds=float(self.config.delivery["every_s"]),
                                id="deliver", next_run_time=now)
+        self.scheduler.add_job(self._quiet(self.connector.sweep_parts), "interval", seconds=30, id="sweep:parts")
         self.scheduler.add_job(self._quiet(self._pull_hub_then_deliver), "interval",
                                seconds=float(self.config.data["sync"]["hub_every_s"]), id="pull:hub", next_run_time=now)
         host, port = parse_listen(self.config.web["listen"])
-        self.web = ServerThread(create_app(self.config, self.connector.store), host, port, name="connector-web").start()
+        self.web = ServerThread(create_app(self.connector), host, port, name="connector-web").start()
+        self.connector.on_received = self._wake_delivery
         self.scheduler.start()
         log.info("connector %s running: %d channel(s), web on %s", self.config.connector_id, len(self.connector.channels), self.web.url)
 
@@ -136,6 +151,10 @@ class Daemon:
         """New complaints and updates go out at once rather than at the next delivery tick."""
         stats = self.connector.pull(channel_id)
         if stats.accepted or stats.updates:
+            self.scheduler.modify_job("deliver", next_run_time=utcnow())
+
+    def _wake_delivery(self, stats) -> None:
+        if stats.accepted or stats.commands or stats.ignored or stats.replies:
             self.scheduler.modify_job("deliver", next_run_time=utcnow())
 
     def _pull_hub_then_deliver(self) -> None:

@@ -197,10 +197,8 @@ class _Decider:
     def combined(self, item: RawItem, row: IntakeItem, records: list[dict | None]) -> None:
         """Decide a whole (or given up on) multipart set as one message."""
         record = self.channel.combine(records, item.channel_id)
-        row.outcome = "combined"
+        self.decide_record(item, row, record)  # before the insert: intake rows never change after it
         self.session.add(row)
-        self.session.flush()
-        self.decide_record(item, row, record)
 
     def flush_results(self) -> None:
         self.session.flush()

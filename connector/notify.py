@@ -32,16 +32,24 @@ EVENTS = {
 
 
 @lru_cache(maxsize=None)
-def template(name: str) -> tuple[str, Template]:
-    """(subject, body template) from mappings/templates/<name>.txt: first line, blank line, body."""
-    text = data_path("mappings", "templates", f"{name}.txt").read_text(encoding="utf-8")
+def template(name: str, channel: str | None = None) -> tuple[str, Template]:
+    """(subject, body template) from mappings/templates/<channel>/<name>.txt when the channel
+    has its own (SMS: short texts within one message), else mappings/templates/<name>.txt.
+    A template is its subject line, a blank line, then the body."""
+    try:
+        path = data_path("mappings", "templates", channel, f"{name}.txt") if channel else None
+    except FileNotFoundError:
+        path = None
+    text = (path or data_path("mappings", "templates", f"{name}.txt")).read_text(encoding="utf-8")
     subject, _, body = text.partition("\n\n")
     return subject.strip(), Template(body.strip())
 
 
-def render(name: str, tracking_id: str, title: str, message: str | None = None, status: str | None = None) -> dict:
-    subject, body = template(name)
-    values = {"tracking_id": tracking_id, "judul": title, "pesan": f" {message}" if message and name == "info" else message or "",
+def render(name: str, tracking_id: str, title: str, message: str | None = None, status: str | None = None,
+           channel: str | None = None) -> dict:
+    subject, body = template(name, channel)
+    inline = channel == "sms" or name == "info"  # short texts: the message follows on the same line
+    values = {"tracking_id": tracking_id, "judul": title, "pesan": (f" {message}" if inline else message) if message else "",
               "status": status or name}
     return {"event": name, "subject": Template(subject).safe_substitute(values),
             "text": body.safe_substitute(values).strip()}
@@ -54,7 +62,8 @@ def enqueue_notification(session, complaint, update: dict | None) -> bool:
     name = RECEIVED if update is None else EVENTS.get(update.get("status"))
     if name is None:
         return False
-    payload = render(name, complaint.tracking_id, complaint.report.get("title", ""), (update or {}).get("message"))
+    channel = complaint.report["source"]["channel"]
+    payload = render(name, complaint.tracking_id, complaint.report.get("title", ""), (update or {}).get("message"), channel=channel)
     key = f"notify/{complaint.channel_id}/{complaint.source_ref}/{(update or {}).get('update_id', RECEIVED)}"
     enqueue(session, "notification", f"channel:{complaint.channel_id}", key, complaint.id, payload)
     return True

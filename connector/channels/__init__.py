@@ -12,6 +12,8 @@ from .base import Channel, ChannelContext
 KINDS = {
     "portal": "connector.channels.portal:PortalChannel",
     "email": "connector.channels.email:EmailChannel",
+    "sms_kannel": "connector.channels.sms_kannel:KannelChannel",
+    "sms_webhook": "connector.channels.sms_webhook:WebhookSmsChannel",
 }
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import ProfileError
+from ..errors import ConfigError, ProfileError
 from ..validate import Problem, load_schema
 from ..validate import problems as schema_problems
 from ..yamlfile import read_yaml
@@ -164,7 +164,10 @@ class Profile:
         tables = {}
         for name, spec in specs.items():
             extra = {k: spec[k] for k in ("fallback", "ignore", "review") if k in spec}
-            extra["rules"] = [(rule["any"], rule["value"]) for rule in spec.get("rules", [])]
+            rules = list(spec.get("rules", []))
+            if "rules_file" in spec:
+                rules += self._rules_file(base_dir / spec["rules_file"], f"tables.{name}.rules_file", problems)
+            extra["rules"] = [(rule["any"], rule["value"]) for rule in rules]
             try:
                 values = read_table_csv(base_dir / spec["file"]) if "file" in spec else {}
             except (OSError, ValueError) as exc:
@@ -172,6 +175,20 @@ class Profile:
                 values = {}
             tables[name] = CodeTable(name, {**values, **(spec.get("values") or {})}, **extra)
         return tables
+
+    @staticmethod
+    def _rules_file(path: Path, where: str, problems: list[str]) -> list[dict]:
+        """Keyword rules kept in their own YAML file (a list of {any: [...], value: …})."""
+        try:
+            rules = read_yaml(path, interpolate=False) or []
+        except ConfigError as exc:
+            problems.extend(f"{where}: {p}" for p in exc.problems)
+            return []
+        bad = [i for i, r in enumerate(rules) if not (isinstance(r, dict) and isinstance(r.get("any"), list) and "value" in r)]
+        if not isinstance(rules, list) or bad:
+            problems.append(f"{where}: {path.name} must be a list of {{any: [words], value: …}} (bad items: {bad})")
+            return []
+        return rules
 
     def _rule(self, target: str, spec: dict, problems: list[str], prefix: str = "fields", schema_root=None) -> Rule:
         where = f"{prefix}.{target}"

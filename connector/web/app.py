@@ -1,5 +1,5 @@
-"""The connector's own Flask app: a health endpoint now; the SMS webhooks and the
-operations console are blueprints that later issues add here."""
+"""The connector's own Flask app: the health endpoint and the inbound webhooks (SMS
+gateways); the operations console is a blueprint a later issue adds here."""
 
 from __future__ import annotations
 
@@ -31,9 +31,14 @@ def get_health():
     })
 
 
-def create_app(config, store) -> Flask:
+def create_app(connector) -> Flask:
+    """The connector's web app around a running `connector.daemon.Connector`."""
+    from .inbound import inbound
+
     app = Flask("lapor_connector")
-    app.config["CONNECTOR_ID"] = config.connector_id
-    app.extensions["lapor_store"] = store
+    app.config["CONNECTOR_ID"] = connector.config.connector_id
+    app.extensions["lapor_store"] = connector.store
+    app.extensions["lapor_connector"] = connector
     app.register_blueprint(health)
+    app.register_blueprint(inbound)
     return app

@@ -1,0 +1,208 @@
+"""SMS through a JSON webhook gateway, over real HTTP: the connector's own web app
+receives signed posts, the reference hub gets the reports, and a recording gateway
+receives the SMS the connector sends back. Covers what every SMS channel shares: the
+message kinds (report, INFO, reply, empty, keyword only, non-phone sender), the
+operator's double delivery, multipart pieces (shuffled, repeated, missing, late),
+UCS-2 and emoji, and splitting long answers to the SMS limits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from flask import Flask, request
+from sqlalchemy import func, select
+
+from connector.daemon import Connector
+from connector.sms.text import encoding_of, gsm7_length, ucs2_length
+from connector.store.models import Complaint, IntakeItem, MessagePart, StatusUpdate
+from connector.web.app import create_app
+from connector.web.serve import ServerThread
+
+from peers import ROOT, act, connector_config, drain, hub_report, running_hub
+
+SECRET = "rahasia-gateway-0123456789"
+SENDER = "081234567890"
+E164 = "+6281234567890"
+
+
+class Gateway:
+    """A recording SMS gateway: what the connector sends out."""
+
+    def __init__(self):
+        self.sent = []
+        app = Flask("gateway")
+
+        @app.post("/send")
+        def send():
+            self.sent.append(request.get_json())
+            return {"status": "queued"}, 202
+
+        self.server = ServerThread(app, name="sms-gateway").start()
+        self.url = self.server.url + "/send"
+
+    def texts_to(self, to: str) -> list[str]:
+        return [m["text"] for m in self.sent if m["to"] == to]
+
+
+@pytest.fixture
+def sms(tmp_path):
+    gateway = Gateway()
+    with running_hub(tmp_path) as (hub_app, hub):
+        channel = {"id": "sms-gateway", "kind": "sms_webhook", "profile": str(ROOT / "mappings" / "sms.yaml"), "secret": SECRET,
+                   "fields": {"sender": "from", "text": "text", "id": "id", "time": "timestamp", "udh": "udh"},
+                   "send": {"url": gateway.url}, "send_rate_per_s": 100, "parts_timeout_s": 60}
+        config = connector_config(tmp_path, hub.url, "http://127.0.0.1:9", channels=[channel])
+        connector = Connector(config)
+        connector.store.upgrade()
+        with ServerThread(create_app(connector), name="connector-web") as web:
+            yield type("World", (), {"hub": hub, "connector": connector, "gateway": gateway,
+                                     "url": f"{web.url}/inbound/sms-gateway"})
+        connector.close()
+    gateway.server.stop()
+
+
+def post(world, messages, *, secret=SECRET, stamp=None, signature=None):
+    body = json.dumps(messages).encode()
+    stamp = str(int(time.time()) if stamp is None else stamp)
+    sig = signature or hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return requests.post(world.url, data=body, timeout=10,
+                         headers={"Content-Type": "application/json", "X-Timestamp": stamp, "X-Signature": f"sha256={sig}"})
+
+
+def sms_msg(ident, text, sender=SENDER, **extra):
+    return {"id": ident, "from": sender, "text": text, "timestamp": int(time.time()), **extra}
+
+
+def outcomes(world) -> dict[str, int]:
+    with world.connector.store.transaction() as s:
+        return dict(s.execute(select(IntakeItem.outcome, func.count()).group_by(IntakeItem.outcome)).all())
+
+
+def only_complaint(world) -> Complaint:
+    with world.connector.store.transaction() as s:
+        return s.scalars(select(Complaint)).one()
+
+
+def test_the_advertised_sms_reaches_the_hub_with_its_region_and_the_sender_gets_the_tracking_id(sms):
+    answer = post(sms, sms_msg("gw-1", "LAPORPAMAN Jalan rusak di Jl. A. Yani km 5 Banjarbaru"))
+    assert answer.status_code == 202 and answer.text == ""
+    drain(sms.connector)
+    c = only_complaint(sms)
+    assert c.report["location"]["region_code"] == "63.72" and c.report["source"]["channel"] == "sms"
+    assert c.report["title_derived"] is True and c.report["body"] == "Jalan rusak di Jl. A. Yani km 5 Banjarbaru"
+    assert c.report["complainant"] == {"phone": E164}
+    assert hub_report(sms.hub, c.tracking_id)["report"]["location"]["region_code"] == "63.72"
+    [ack] = sms.gateway.texts_to(E164)
+    assert c.tracking_id in ack and gsm7_length(ack) <= 160
+
+
+@pytest.mark.parametrize("change", [
+    {"secret": "not-the-secret-at-all"},
+    {"stamp": 0},
+    {"stamp": int(time.time()) + 3600},
+    {"signature": "00" * 32},
+], ids=["wrong-secret", "old-timestamp", "future-timestamp", "bad-signature"])
+def test_unsigned_or_stale_requests_get_401_and_nothing_is_stored(sms, change):
+    assert post(sms, sms_msg("gw-x", "LAPORPAMAN jalan rusak"), **change).status_code == 401
+    assert outcomes(sms) == {}
+
+
+def test_the_same_sms_delivered_twice_by_the_operator_is_one_complaint(sms):
+    post(sms, sms_msg("gw-1", "LAPORPAMAN Lampu jalan mati di Martapura"))
+    post(sms, sms_msg("gw-2", "LAPORPAMAN  Lampu jalan mati di Martapura"))  # new gateway id, same message
+    post(sms, sms_msg("gw-1", "LAPORPAMAN Lampu jalan mati di Martapura"))  # the gateway's own retry
+    assert outcomes(sms) == {"accepted": 1, "duplicate": 1}
+
+
+@pytest.mark.parametrize("text, sender, outcome, answered", [
+    ("", SENDER, "ignored", True),
+    ("LAPORPAMAN", SENDER, "ignored", True),
+    ("LAPORPAMAN   ", SENDER, "ignored", True),
+    ("INFO 12", SENDER, "ignored", True),
+    ("LAPORPAMAN jalan rusak", "TELKOMSEL", "ignored", False),
+    ("LAPORPAMAN jalan rusak", "3636", "ignored", False),
+    ("x7#k " * 400, SENDER, "accepted", False),
+], ids=["empty", "keyword-only", "keyword-and-spaces", "info-without-number", "alphanumeric-sender", "short-code-sender",
+        "two-thousand-chars-of-junk"])
+def test_odd_messages_each_get_a_defined_outcome(sms, text, sender, outcome, answered):
+    assert post(sms, sms_msg("gw-odd", text, sender=sender)).status_code == 202
+    drain(sms.connector)
+    assert outcomes(sms) == {outcome: 1}
+    helps = [t for t in sms.gateway.texts_to(E164) if "Format: LAPORPAMAN" in t]
+    assert bool(helps) == answered
+    if outcome == "accepted":
+        assert only_complaint(sms).report["body"] == text.strip()  # kept whole: the national admin judges it
+
+
+def test_info_answers_the_status_and_a_leading_tracking_id_is_the_citizens_reply(sms):
+    post(sms, sms_msg("gw-1", "LAPORPAMAN RAHASIA Pungli di kantor kelurahan Kuin Banjarmasin"))
+    drain(sms.connector)
+    c = only_complaint(sms)
+    assert c.report["privacy"] == {"anonymous": False, "confidential": True}
+    act(sms.hub, c.tracking_id, "terverifikasi", "Diverifikasi")
+    drain(sms.connector)
+    post(sms, sms_msg("gw-2", f"INFO {c.tracking_id}"))
+    post(sms, sms_msg("gw-3", f"INFO {c.tracking_id}", sender="082211112222"))  # not the reporter: a confidential report
+    post(sms, sms_msg("gw-4", "INFO 9999999"))
+    post(sms, sms_msg("gw-5", f"{c.tracking_id} Petugasnya minta uang Rp 50.000"))
+    drain(sms.connector)
+    mine = sms.gateway.texts_to(E164)
+    assert any(f"Laporan {c.tracking_id}: Terverifikasi" in t for t in mine)
+    assert any("9999999 tidak ditemukan" in t for t in mine)
+    assert any(f"{c.tracking_id} tidak ditemukan" in t for t in sms.gateway.texts_to("+6282211112222"))
+    assert outcomes(sms) == {"accepted": 1, "command": 3, "reply": 1}
+    replies = [u for u in hub_report(sms.hub, c.tracking_id)["updates"] if u["origin"]["side"] == "region"]
+    assert [u["message"] for u in replies] == ["Petugasnya minta uang Rp 50.000"] and replies[0]["actor"] == "pelapor"
+
+
+def udh(ref, total, seq) -> str:
+    return bytes([5, 0, 3, ref, total, seq]).hex()
+
+
+def test_pieces_delivered_apart_shuffled_and_repeated_make_one_exact_complaint(sms):
+    parts = ["LAPORPAMAN Sudah tiga hari sampah menumpuk di TPS Jl. Veteran ", "Banjarmasin dan baunya sampai ",
+             "ke rumah warga 🙏 mohon segera diangkut."]
+    for n in (3, 1, 3, 2):
+        post(sms, sms_msg(f"gw-p{n}-{time.monotonic_ns()}", parts[n - 1], udh=udh(0x2A, 3, n)))
+    drain(sms.connector)
+    c = only_complaint(sms)
+    assert c.report["body"] == "".join(parts)[len("LAPORPAMAN "):]
+    assert c.report["location"]["region_code"] == "63.71" and encoding_of(c.report["body"]) == "ucs2"
+    assert outcomes(sms) == {"part": 3, "duplicate": 1, "accepted": 1}  # the pieces, and the whole they made
+
+
+def test_a_missing_piece_becomes_a_noted_gap_and_a_late_one_the_citizens_addition(sms):
+    post(sms, sms_msg("gw-a", "LAPORPAMAN Jembatan di Desa Sungai Tabuk ", udh=udh(7, 3, 1)))
+    post(sms, sms_msg("gw-c", "sudah retak parah.", udh=udh(7, 3, 3)))
+    with sms.connector.store.transaction() as s:  # the set has waited past the timeout
+        for piece in s.scalars(select(MessagePart)):
+            piece.received_at -= timedelta(minutes=5)
+    drain(sms.connector)
+    c = only_complaint(sms)
+    assert c.report["body"] == "Jembatan di Desa Sungai Tabuk [… bagian 2 dari 3 tidak diterima …]sudah retak parah."
+    assert "multipart SMS: part(s) 2 of 3 never arrived" in c.notes["warnings"]
+    post(sms, sms_msg("gw-b", "Kab. Banjar, ", udh=udh(7, 3, 2)))
+    drain(sms.connector)
+    with sms.connector.store.transaction() as s:
+        [late] = s.scalars(select(StatusUpdate).where(StatusUpdate.origin == "region")).all()
+    assert late.payload["message"] == "[bagian 2 dari 3, diterima terlambat] Kab. Banjar,"
+    assert late.state == "applied"
+
+
+def test_a_long_answer_is_split_within_the_sms_limits(sms):
+    post(sms, sms_msg("gw-1", "LAPORPAMAN Air PDAM mati tiga hari di Banjarbaru"))
+    drain(sms.connector)
+    c = only_complaint(sms)
+    long_text = "Petugas PDAM sudah memeriksa pipa induk dan menemukan kebocoran besar. " * 6
+    act(sms.hub, c.tracking_id, "ditindaklanjuti", long_text + "Terima kasih 🙏")
+    drain(sms.connector)
+    pieces = sms.gateway.texts_to(E164)[1:]  # after the acknowledgement
+    assert len(pieces) >= 5
+    assert all(ucs2_length(p) <= 67 for p in pieces)  # the emoji makes the whole message UCS-2
+    assert "".join(pieces) == f"LAPOR: laporan {c.tracking_id} ditindaklanjuti. {long_text}Terima kasih 🙏"  # nothing lost at the cuts
