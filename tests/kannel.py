@@ -445,13 +445,11 @@ class Kannel:
             send_sender=_flag(self.send_sender), concat_timeout_s=self.concat_timeout_s,
             max_mt_parts=self.max_mt_parts, post_url=self.post_url))
 
-    def _spawn(self, name: str, argv: list[str], **kwargs) -> subprocess.Popen:
-        out = (self.folder / f"{name}.stderr").open("wb")
-        try:
-            kwargs.setdefault("stderr", out)
-            proc = subprocess.Popen(argv, cwd=self.folder, stdout=out, **kwargs)
-        finally:
-            out.close()
+    def _spawn(self, name: str, argv: list[str], **streams) -> subprocess.Popen:
+        """Start `argv` as our child (PID 1 here reaps nothing); its output goes to NAME.stderr."""
+        with (self.folder / f"{name}.stderr").open("wb") as out:
+            streams = {"stdin": subprocess.DEVNULL, "stdout": out, "stderr": out, **streams}
+            proc = subprocess.Popen(argv, cwd=self.folder, **streams)
         self._procs[name] = proc
         with self._pids_path.open("a") as pids:
             pids.write(f"{proc.pid}\n")
@@ -460,14 +458,13 @@ class Kannel:
     def _launch(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         # -v 1: the boxes' stderr gets info and up; their log files keep the debug lines.
-        self._spawn("bearerbox", [BEARERBOX, "-v", "1", str(self.config_path)],
-                    stdin=subprocess.DEVNULL)
+        self._spawn("bearerbox", [BEARERBOX, "-v", "1", str(self.config_path)])
         # Only the admin port is probed: a probe of the box or SMSC port counts as a client.
         self._wait("bearerbox", deadline, lambda: _accepts(self.admin_port) and bool(self._status_or_empty()))
-        self._spawn("smsbox", [SMSBOX, "-v", "1", str(self.config_path)], stdin=subprocess.DEVNULL)
+        self._spawn("smsbox", [SMSBOX, "-v", "1", str(self.config_path)])
         self._wait("smsbox", deadline, lambda: _accepts(self.sendsms_port) and self._smsbox_connected())
         proc = self._spawn("fakesmsc", [FAKESMSC, "-H", self.host, "-r", str(self.smsc_port), "-i", "0"],
-                           stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._fakesmsc = _Fakesmsc(proc, self.fakesmsc_log)
         self._wait("fakesmsc", deadline, self._smsc_online)
 

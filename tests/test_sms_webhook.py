@@ -206,3 +206,11 @@ def test_a_long_answer_is_split_within_the_sms_limits(sms):
     assert len(pieces) >= 5
     assert all(ucs2_length(p) <= 67 for p in pieces)  # the emoji makes the whole message UCS-2
     assert "".join(pieces) == f"LAPOR: laporan {c.tracking_id} ditindaklanjuti. {long_text}Terima kasih 🙏"  # nothing lost at the cuts
+
+
+def test_a_leading_number_that_is_no_report_keeps_the_message_whole(sms):
+    post(sms, sms_msg("gw-1", "LAPORPAMAN 081298765432 ini nomor petugas yang minta pungli di Samsat Banjarbaru"))
+    drain(sms.connector)
+    c = only_complaint(sms)
+    assert c.report["body"] == "081298765432 ini nomor petugas yang minta pungli di Samsat Banjarbaru"
+    assert c.report["category"]["code"] == "reformasi_birokrasi.pungutan_liar"

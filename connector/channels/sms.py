@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..errors import ConfigError
 from ..sms.commands import format_help, parse_sms
 from ..sms.text import normalize_phone, parse_udh, segments
 from ..timeutil import iso
@@ -59,6 +60,10 @@ class SmsChannel(Channel):
         self.short_code = str(settings.get("short_code", "1708"))
         self.dedup_window_s = float(settings.get("dedup_window_s", 600))
         self.parts_timeout_s = float(settings.get("parts_timeout_s", 300))
+        try:
+            self.help_text = format_help(self.keywords[0], self.short_code)
+        except ValueError as exc:
+            raise ConfigError([f"keywords/short_code: the format help does not fit one SMS: {exc}"]) from exc
         self._interval = 1.0 / float(settings.get("send_rate_per_s", 5))
         self._last_send = 0.0
         self._send_lock = threading.Lock()
@@ -93,8 +98,14 @@ class SmsChannel(Channel):
 
     def _parsed(self, text: str) -> dict:
         parsed = parse_sms(text, keywords=self.keywords)
-        return {"kind": parsed.kind, "keyword": parsed.keyword, "flags": sorted(parsed.flags),
-                "text": parsed.text, "tracking_id": parsed.tracking_id}
+        record = {"kind": parsed.kind, "keyword": parsed.keyword, "flags": sorted(parsed.flags),
+                  "text": parsed.text, "tracking_id": parsed.tracking_id}
+        if parsed.kind == "reply":
+            # A leading number may not be a report's (a phone number, an amount): if no report
+            # matches, the message is a report of its own and keeps every word.
+            record["reply_text"] = parsed.text
+            record["text"] = parse_sms(text, keywords=self.keywords, tracking_pattern=r"(?!x)x").text
+        return record
 
     def combine(self, records: list[dict | None], channel_id: str) -> dict:
         """The pieces' texts in order; a missing piece is a noted gap in the text and a warning."""
@@ -117,11 +128,10 @@ class SmsChannel(Channel):
     def noise(self, record) -> Noise | None:
         if record.get("sender") is None:
             return Noise(f"the sender {record.get('sender_raw')!r} is not a phone number")  # nobody to answer
-        help_text = format_help(self.keywords[0], self.short_code)
         reasons = {"empty": "an empty message", "keyword_only": "only the keyword, no report",
                    "info_invalid": "INFO without a valid report number"}
         reason = reasons.get(record.get("kind"))
-        return Noise(reason, help_text) if reason else None
+        return Noise(reason, self.help_text) if reason else None
 
     def command(self, record) -> Command | None:
         return Command("info", record["tracking_id"]) if record.get("kind") == "info" else None
@@ -130,7 +140,7 @@ class SmsChannel(Channel):
         if record.get("kind") != "reply":
             return None
         when = datetime.fromisoformat(record["sent_at"]) if record.get("sent_at") else None
-        return ReplyRef((), record["tracking_id"], record.get("sender"), record.get("text"), when)
+        return ReplyRef((), record["tracking_id"], record.get("sender"), record.get("reply_text"), when)
 
     def reply_address(self, record) -> str | None:
         return record.get("sender")
