@@ -108,3 +108,27 @@ def smtp_server(request, tmp_path):
     options = getattr(request, "param", {})
     with SmtpCapture(folder=tmp_path / "smtp-tls", **options) as server:
         yield server
+
+
+# A real Kannel (bearerbox + smsbox) with fakesmsc as the operator (tests/kannel.py). Imported
+# inside the fixture like the mail servers; a missing Kannel makes it fail, never skip.
+
+@pytest.fixture
+def kannel_factory(tmp_path):
+    """make(mo_url, **options) -> a started kannel.Kannel in its own folder under tmp_path.
+
+    Options are Kannel's keyword arguments (http_request_retry, retry_delay_s, send_sender,
+    mo_recode, concat_timeout_s, ...). Every Kannel made is stopped when the test ends.
+    """
+    from kannel import Kannel
+
+    made = []
+
+    def make(mo_url: str, **options):
+        gateway = Kannel(tmp_path / f"kannel-{len(made)}", mo_url, **options)
+        made.append(gateway)
+        return gateway.start()
+
+    yield make
+    for gateway in made:
+        gateway.stop()

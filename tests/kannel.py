@@ -25,6 +25,25 @@ this module hides (read in Kannel's test/fakesmsc.c and gw/smsc/smsc_fake.c, the
 What fakesmsc cannot send: a GSM text containing a newline (the line ends there; send it as
 UCS-2), and a UCS-2 part with a UDH (it has `udh-text` and `udh-data`, no `udh-ucs2`).
 
+What Kannel 1.4.5 does with them (pinned by tests/test_kannel_harness.py):
+  - MO: a POST to post-url with MO_ESCAPES as query parameters after the URL's own query
+    (`time` is UTC, "YYYY-MM-DD HH:MM:SS", no zone, whatever TZ Kannel runs in). The body is the
+    text; headers X-Kannel-From (only with send-sender), -To, -Time, -SMSC, -Coding, -Service.
+    Messages sent close together may be posted in any order (smsbox posts from several
+    threads). GSM text: coding 0, `text/plain; charset="UTF-8"`. UCS-2: coding 2, charset "UTF-16BE"
+    (emoji intact); with mo-recode coding 0 and UTF-8. 8-bit: application/octet-stream, coding 1.
+  - Multipart: a complete set is one post, parts joined, no UDH header, a repeated part dropped.
+    With a part missing, after sms-combine-concatenated-mo-timeout (checked every few seconds)
+    each part is posted alone with X-Kannel-UDH: the UDH URL-encoded ("%05%00%03%A7%03%01").
+  - Retry: any answer but 200 or 202 (201, 204, 404, 500 ...) or a refused connection is tried
+    again http-request-retry times, http-queue-delay seconds apart, with the same %I; then the
+    message is dropped (logged as "Couldn't fetch <url>", secret included).
+  - MT: sendsms answers 202 "0: Accepted for delivery"; long texts are split with an 8-bit
+    concatenation UDH (153 characters, or 134 bytes of UCS-2, a part).
+  - DLR: the fake SMSC reports success by itself: with dlr-mask 1|2|8 and a dlr-url, Kannel
+    GETs the dlr-url with %d = 8 (SMSC accepted, %A "ACK/") then 1 (delivered). %I is a new
+    id in each report, so the application's own id must be in the dlr-url.
+
 This module does not mock anything and does not decide what a test asserts.
 """
 
@@ -57,10 +76,16 @@ MO_ESCAPES = "from=%p&to=%P&time=%t&id=%I&coding=%c&smsc=%i"
 # fakesmsc's fgets() buffer is 256 bytes: it hands a line on in pieces of at most 255.
 FAKESMSC_PIECE = 255
 ACCEPTED = "0: Accepted for delivery"
+# How long a delivered text waits for lines that continue it (fakesmsc prints them at once).
+SETTLE_S = 0.1
 
 
 class KannelError(RuntimeError):
     """Kannel or fakesmsc did not start, died, or did not take a message."""
+
+
+class _PortClash(KannelError):
+    """Someone took one of the free ports between our choice and Kannel's bind: pick again."""
 
 
 # --- shared plumbing ------------------------------------------------------------------------
@@ -167,9 +192,9 @@ class MtMessage:
     """One message the operator (fakesmsc) got from Kannel for delivery to a phone.
 
     `kind` is fakesmsc's type: "text" (coding 0), "data" (coding 1), "ucs-2" (coding 2) or
-    "udh" (a part with a UDH; fakesmsc does not say its coding). `data` is the payload as
-    bytes; `text` is it decoded (UTF-8 for text, UTF-16BE for ucs-2; for udh, UTF-16BE when
-    `ucs2` is set by `join_mt`, else UTF-8).
+    "udh" (a part with a UDH; fakesmsc does not say its coding, so `text` reads it as UTF-8
+    and `decoded(ucs2=True)` as UTF-16BE). `data` is the payload as bytes; `line` is what
+    fakesmsc printed.
     """
 
     sender: str
@@ -179,11 +204,14 @@ class MtMessage:
     udh: bytes | None = None
     line: bytes = b""
 
+    def decoded(self, ucs2: bool = False) -> str:
+        """`data` as text: UTF-16BE for ucs-2 (or when `ucs2` says so), else UTF-8."""
+        codec = "utf-16-be" if ucs2 or self.kind == "ucs-2" else "utf-8"
+        return self.data.decode(codec, errors="replace")
+
     @property
     def text(self) -> str:
-        if self.kind == "ucs-2":
-            return self.data.decode("utf-16-be", errors="replace")
-        return self.data.decode("utf-8", errors="replace")
+        return self.decoded()
 
     @property
     def concat(self) -> tuple[int, int, int] | None:
@@ -226,16 +254,15 @@ def join_mt(messages: list[MtMessage], ucs2: bool = False) -> list[str]:
     for message in messages:
         concat = message.concat
         if concat is None:
-            texts.append(message.data.decode("utf-16-be" if ucs2 and message.kind == "udh" else "utf-8",
-                                             errors="replace") if message.kind != "ucs-2" else message.text)
+            texts.append(message.decoded(ucs2 and message.kind == "udh"))
             continue
-        key = (message.sender, message.receiver, concat[0])
-        group = groups.setdefault(key, {"total": concat[1], "parts": {}})
-        group["parts"][concat[2]] = message.data
-        if len(group["parts"]) == group["total"]:
-            joined = b"".join(group["parts"][seq] for seq in sorted(group["parts"]))
+        ref, total, seq = concat
+        parts = groups.setdefault((message.sender, message.receiver, ref), {})
+        parts[seq] = message.data
+        if len(parts) == total:
+            joined = b"".join(parts[i] for i in sorted(parts))
             texts.append(joined.decode("utf-16-be" if ucs2 else "utf-8", errors="replace"))
-            del groups[key]
+            del groups[(message.sender, message.receiver, ref)]
     return texts
 
 
@@ -277,7 +304,7 @@ sendsms-interface = "{host}"
 log-file = "{folder}/smsbox.log"
 log-level = 0
 access-log = "{folder}/smsbox-access.log"
-# A failed post-url call (not 200/202, or no connection) is tried again this many times.
+# A failed post-url call (any answer but 200/202, or no connection) is tried again this many times.
 http-request-retry = {http_request_retry}
 http-queue-delay = {retry_delay_s}
 mo-recode = {mo_recode}
@@ -334,6 +361,8 @@ class Kannel:
         self.fakesmsc_log = self.folder / "fakesmsc.log"
         self._pids_path = self.folder / "kannel.pids"
         self._procs: dict[str, subprocess.Popen] = {}
+        self._log_marks: dict[Path, int] = {}
+        self._stopped: list[subprocess.Popen] = []
         self._fakesmsc: _Fakesmsc | None = None
 
     @property
@@ -366,7 +395,7 @@ class Kannel:
                 return self
             except KannelError as error:
                 self.stop()
-                if "Address already in use" not in str(error) and "could not create" not in str(error):
+                if not isinstance(error, _PortClash):
                     raise
         raise KannelError("Kannel could not bind free ports three times in a row")
 
@@ -378,6 +407,7 @@ class Kannel:
             proc = self._procs.pop(name, None)
             if proc is None:
                 continue
+            self._stopped.append(proc)
             try:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout)
@@ -385,7 +415,19 @@ class Kannel:
                 proc.kill()
                 proc.wait(timeout)
         self._fakesmsc = None
-        self._pids_path.unlink(missing_ok=True)
+        self._forget_pids()
+
+    def _forget_pids(self) -> None:
+        """Drop our children from kannel.pids (another instance may have started in this folder)."""
+        ours = {str(proc.pid) for proc in self._stopped}
+        try:
+            left = [pid for pid in self._pids_path.read_text().split() if pid not in ours]
+        except FileNotFoundError:
+            return
+        if left:
+            self._pids_path.write_text("".join(f"{pid}\n" for pid in left))
+        else:
+            self._pids_path.unlink(missing_ok=True)
 
     @property
     def running(self) -> bool:
@@ -446,10 +488,13 @@ class Kannel:
             max_mt_parts=self.max_mt_parts, post_url=self.post_url))
 
     def _spawn(self, name: str, argv: list[str], **streams) -> subprocess.Popen:
-        """Start `argv` as our child (PID 1 here reaps nothing); its output goes to NAME.stderr."""
-        with (self.folder / f"{name}.stderr").open("wb") as out:
-            streams = {"stdin": subprocess.DEVNULL, "stdout": out, "stderr": out, **streams}
+        """Start `argv` as our child (PID 1 here reaps nothing); unless `streams` say otherwise,
+        its output goes to NAME.stderr."""
+        if "stderr" in streams:
             proc = subprocess.Popen(argv, cwd=self.folder, **streams)
+        else:
+            with (self.folder / f"{name}.stderr").open("wb") as out:
+                proc = subprocess.Popen(argv, cwd=self.folder, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
         self._procs[name] = proc
         with self._pids_path.open("a") as pids:
             pids.write(f"{proc.pid}\n")
@@ -457,6 +502,7 @@ class Kannel:
 
     def _launch(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        self._log_marks = {path: path.stat().st_size if path.exists() else 0 for path in self._box_logs()}
         # -v 1: the boxes' stderr gets info and up; their log files keep the debug lines.
         self._spawn("bearerbox", [BEARERBOX, "-v", "1", str(self.config_path)])
         # Only the admin port is probed: a probe of the box or SMSC port counts as a client.
@@ -471,6 +517,8 @@ class Kannel:
     def _wait(self, what: str, deadline: float, ready) -> None:
         while time.monotonic() < deadline:
             dead = [name for name, proc in self._procs.items() if proc.poll() is not None]
+            if self._port_clash():
+                raise _PortClash(f"a port was taken while starting {what}\n{self.logs_tail()}")
             if dead:
                 raise KannelError(f"{', '.join(dead)} exited while starting {what}\n{self.logs_tail()}")
             if ready():
@@ -478,13 +526,30 @@ class Kannel:
             time.sleep(0.1)
         raise KannelError(f"{what} was not ready in time\n{self.logs_tail()}")
 
-    def status(self) -> str:
+    def _box_logs(self) -> list[Path]:
+        return [self.bearerbox_log, self.smsbox_log, self.folder / "bearerbox.stderr",
+                self.folder / "smsbox.stderr"]
+
+    def _port_clash(self) -> bool:
+        """A box could not bind (it may keep running without that port, so look in its logs)."""
+        for path in self._box_logs():
+            try:
+                with path.open("rb") as log:
+                    log.seek(self._log_marks.get(path, 0))
+                    new = log.read()
+            except FileNotFoundError:
+                continue
+            if b"Address already in use" in new or b"could not create listening socket" in new:
+                return True
+        return False
+
+    def status(self, timeout: float = 5) -> str:
         """bearerbox's admin status page (text)."""
-        return requests.get(self.status_url, timeout=5).text
+        return requests.get(self.status_url, timeout=timeout).text
 
     def _status_or_empty(self) -> str:
         try:
-            return self.status()
+            return self.status(timeout=1)
         except requests.RequestException:
             return ""
 
@@ -562,9 +627,11 @@ class _Fakesmsc:
     def __init__(self, proc: subprocess.Popen, log_path: Path):
         self.proc, self.log_path = proc, log_path
         self._changed = threading.Condition()
-        self._write_lock = threading.Lock()
+        self._line_lock = threading.Lock()  # one MO line at a time, all its pieces together
+        self._io_lock = threading.Lock()
         self._sent = 0
         self._mt: list[MtMessage] = []
+        self._pending: tuple[MtMessage, float] | None = None
         self._reader = threading.Thread(target=self._read_log, name="fakesmsc-log", daemon=True)
         self._reader.start()
 
@@ -595,31 +662,49 @@ class _Fakesmsc:
                 self._sent = int(match.group(1))
                 self._changed.notify_all()
         elif match := re.search(rb"Got message \d+: <(.*)>$", entry):
-            message = parse_mt_line(match.group(1))
-            with self._changed:
-                if message is None and self._mt and self._mt[-1].kind == "text":
-                    # Kannel wrote a text with a newline: fakesmsc read its rest as a line of its own.
-                    last = self._mt.pop()
-                    message = MtMessage(last.sender, last.receiver, "text", last.data + b"\n" + match.group(1),
-                                        line=last.line + b"\n" + match.group(1))
-                if message is not None:
-                    self._mt.append(message)
-                    self._changed.notify_all()
+            self._take_mt(match.group(1))
+
+    def _take_mt(self, line: bytes) -> None:
+        """Kannel writes a text with a newline as is, so fakesmsc prints its rest as lines of
+        their own: a text stays pending until the next line or SETTLE_S have gone by."""
+        message = parse_mt_line(line)
+        with self._changed:
+            pending = self._pending
+            if message is None and pending is not None:
+                self._pending = (MtMessage(pending[0].sender, pending[0].receiver, "text",
+                                           pending[0].data + b"\n" + line, line=pending[0].line + b"\n" + line),
+                                 time.monotonic())
+                return
+            if message is None:
+                return
+            self._settle(force=True)
+            if message.kind == "text":
+                self._pending = (message, time.monotonic())
+            else:
+                self._mt.append(message)
+            self._changed.notify_all()
+
+    def _settle(self, force: bool = False) -> None:
+        """Move a pending text to the list once nothing more can belong to it (lock held)."""
+        if self._pending is not None and (force or time.monotonic() - self._pending[1] >= SETTLE_S):
+            self._mt.append(self._pending[0])
+            self._pending = None
 
     def send_line(self, line: bytes, timeout: float = 10) -> None:
-        with self._write_lock:
+        with self._line_lock:
             for piece in fakesmsc_pieces(line):
                 with self._changed:
                     target = self._sent + 1
                 self._write(piece)
-                self._await(lambda: self._sent >= target, timeout,
+                self._await(lambda target=target: self._sent >= target, timeout,
                             f"fakesmsc did not send {line[:80]!r}")
 
     def _write(self, data: bytes) -> None:
         if self.proc.poll() is not None:
             raise KannelError(f"fakesmsc exited ({self.proc.returncode})\n{_tail(self.log_path)}")
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
+        with self._io_lock:
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
 
     def _await(self, done, timeout: float, what: str) -> None:
         """Wait for `done`, pushing fakesmsc with empty lines (it skips them) every 0.2 s."""
@@ -634,19 +719,26 @@ class _Fakesmsc:
 
     def mt_messages(self) -> list[MtMessage]:
         with self._changed:
+            self._settle()
             return list(self._mt)
 
     def wait_for_mt(self, count: int, timeout: float) -> list[MtMessage]:
-        with self._write_lock:
-            try:
-                self._await(lambda: len(self._mt) >= count, timeout, f"fakesmsc did not print {count} MT")
-            except KannelError as error:
-                raise TimeoutError(f"{len(self._mt)} of {count} MT messages arrived in {timeout}s") from error
+        # No line lock: an empty line between two pieces of a long MO line is skipped by
+        # fakesmsc and never reaches bearerbox, so a poke cannot break a message.
+        def arrived():
+            self._settle()
+            return len(self._mt) >= count
+
+        try:
+            self._await(arrived, timeout, f"fakesmsc did not print {count} MT")
+        except KannelError as error:
+            raise TimeoutError(f"{len(self._mt)} of {count} MT messages arrived in {timeout}s") from error
         return self.mt_messages()
 
     def clear_mt(self) -> None:
         with self._changed:
             self._mt.clear()
+            self._pending = None
 
 
 # --- a recorder for post-url and dlr-url calls ------------------------------------------------

@@ -44,7 +44,7 @@ def write_example(tmp_path, edit):
     (lambda d: d["hub"].update(tokn="x"), "hub.tokn: unknown key"),
     (lambda d: d["channels"][0].update(base_ur="http://x"), "channels[0].base_ur: unknown key for a portal channel"),
     (lambda d: d["channels"][0].pop("profile"), "channels[0].profile: is required"),
-    (lambda d: d["channels"][0].update(kind="fax"), "channels[0].kind: 'fax' is not one of email, portal"),
+    (lambda d: d["channels"][0].update(kind="fax"), "channels[0].kind: 'fax' is not one of email, portal, sms_gammu, sms_kannel, sms_webhook"),
     (lambda d: d["connector"].update(timezone="Asia/Banjarmasin"), "connector.timezone: unknown time zone 'Asia/Banjarmasin'"),
     (lambda d: d["retry"].update(max_attempts=0), "retry.max_attempts: 0 is less than the minimum of 1"),
     (lambda d: d["channels"][0]["credentials"].pop("token"), "credentials.token: required by the profile's auth type 'bearer'"),

@@ -9,15 +9,21 @@ from pathlib import Path
 
 import pytest
 import yaml
+from peers import ROOT, connector_config, drain, running_hub
 from sqlalchemy import func, select
 
 from connector import channels as channel_kinds
 from connector.daemon import Connector
 from connector.intake import pull_channel
 from connector.normalize import Normalizer
-from connector.store.models import Complaint, IntakeItem, OutboxItem, QuarantineItem, SentMessage, StatusUpdate
-
-from peers import ROOT, connector_config, drain, running_hub
+from connector.store.models import (
+    Complaint,
+    IntakeItem,
+    OutboxItem,
+    QuarantineItem,
+    SentMessage,
+    StatusUpdate,
+)
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "email"
 DOMAIN = "lapor-connector.kalselprov.go.id"

@@ -10,14 +10,13 @@ import time
 from collections import defaultdict
 
 import pytest
+from peers import connector_config, running_hub
 from sqlalchemy import func, select
+from test_daemon import outbox_counts, start_daemon, wait_for
+from test_email_channel import email_channel
 
 from connector.store.db import Store
 from connector.store.models import Complaint, IntakeItem
-
-from peers import connector_config, running_hub
-from test_daemon import outbox_counts, start_daemon, wait_for
-from test_email_channel import email_channel
 
 pytestmark = pytest.mark.slow
 PLACES = ["Banjarbaru", "Banjarmasin", "Martapura", "Kotabaru", "Barabai", "Amuntai", "Pelaihari", "Rantau"]

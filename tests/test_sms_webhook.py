@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 import requests
 from flask import Flask, request
+from peers import ROOT, act, connector_config, drain, hub_report, running_hub
 from sqlalchemy import func, select
 
 from connector.daemon import Connector
@@ -23,8 +24,6 @@ from connector.sms.text import encoding_of, gsm7_length, ucs2_length
 from connector.store.models import Complaint, IntakeItem, MessagePart, StatusUpdate
 from connector.web.app import create_app
 from connector.web.serve import ServerThread
-
-from peers import ROOT, act, connector_config, drain, hub_report, running_hub
 
 SECRET = "rahasia-gateway-0123456789"
 SENDER = "081234567890"
@@ -76,7 +75,7 @@ def post(world, messages, *, secret=SECRET, stamp=None, signature=None):
 
 
 def sms_msg(ident, text, sender=SENDER, **extra):
-    return {"id": ident, "from": sender, "text": text, "timestamp": int(time.time()), **extra}
+    return {"id": ident, "from": sender, "text": text, "timestamp": int(time.time()), **extra}  # extra may set the time
 
 
 def outcomes(world) -> dict[str, int]:
@@ -114,9 +113,10 @@ def test_unsigned_or_stale_requests_get_401_and_nothing_is_stored(sms, change):
 
 
 def test_the_same_sms_delivered_twice_by_the_operator_is_one_complaint(sms):
-    post(sms, sms_msg("gw-1", "LAPORPAMAN Lampu jalan mati di Martapura"))
-    post(sms, sms_msg("gw-2", "LAPORPAMAN  Lampu jalan mati di Martapura"))  # new gateway id, same message
-    post(sms, sms_msg("gw-1", "LAPORPAMAN Lampu jalan mati di Martapura"))  # the gateway's own retry
+    sent = int(time.time())
+    post(sms, sms_msg("gw-1", "LAPORPAMAN Lampu jalan mati di Martapura", timestamp=sent))
+    post(sms, sms_msg("gw-2", "LAPORPAMAN  Lampu jalan mati di Martapura", timestamp=sent))  # new gateway id, same message
+    post(sms, sms_msg("gw-1", "LAPORPAMAN Lampu jalan mati di Martapura", timestamp=sent))  # the gateway's own retry
     assert outcomes(sms) == {"accepted": 1, "duplicate": 1}
 
 

@@ -14,6 +14,7 @@ KINDS = {
     "email": "connector.channels.email:EmailChannel",
     "sms_kannel": "connector.channels.sms_kannel:KannelChannel",
     "sms_webhook": "connector.channels.sms_webhook:WebhookSmsChannel",
+    "sms_gammu": "connector.channels.sms_gammu:GammuChannel",
 }
 
 
