@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Self
 
 import requests
+from servers import ManagedServer, free_port
 
 BEARERBOX = shutil.which("bearerbox") or "/usr/sbin/bearerbox"
 SMSBOX = shutil.which("smsbox") or "/usr/sbin/smsbox"
@@ -89,13 +90,6 @@ class _PortClash(KannelError):
 
 
 # --- shared plumbing ------------------------------------------------------------------------
-
-def free_port(host: str = HOST) -> int:
-    """A port that was free a moment ago (the caller binds it soon after)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
 
 def _tail(path: Path, lines: int = 30) -> str:
     """The last lines of a log, without the HTTP client chatter of our own status polling."""
@@ -328,7 +322,7 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-class Kannel:
+class Kannel(ManagedServer):
     """A private bearerbox + smsbox + fakesmsc in `folder`, on free loopback ports.
 
     MO messages typed into fakesmsc are posted to `mo_url` with MO_ESCAPES appended as query
@@ -432,18 +426,6 @@ class Kannel:
     @property
     def running(self) -> bool:
         return bool(self._procs) and all(p.poll() is None for p in self._procs.values())
-
-    def __enter__(self) -> Self:
-        try:
-            return self.start()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-        if self._own_folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
     def _prepare(self) -> None:
         for program in (BEARERBOX, SMSBOX, FAKESMSC):

@@ -40,6 +40,7 @@ from typing import Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from servers import ManagedServer, free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
@@ -53,13 +54,6 @@ class MailServerError(RuntimeError):
 
 
 # --- shared plumbing ------------------------------------------------------------------------
-
-def free_port(host: str = HOST) -> int:
-    """A port that was free a moment ago (the caller binds it soon after)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
 
 def make_certificate(folder: Path, names=("localhost",), ips=(HOST,)) -> tuple[Path, Path]:
     """Write a self-signed certificate and its key (PEM) into `folder`; return their paths."""
@@ -211,7 +205,7 @@ service imap-login {{
 """
 
 
-class Dovecot:
+class Dovecot(ManagedServer):
     """A private Dovecot 2.3 IMAP server in `folder`, on two free loopback ports.
 
     `imap_port` is plain IMAP with STARTTLS offered (and plaintext login allowed);
@@ -273,18 +267,6 @@ class Dovecot:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
-
-    def __enter__(self) -> Self:
-        try:
-            return self.start()
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-        if self._own_folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
     def ssl_context(self) -> ssl.SSLContext:
         return client_context(self.cert_path)

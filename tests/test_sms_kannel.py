@@ -148,7 +148,8 @@ def test_a_thousand_sms_while_the_connector_is_down_for_part_of_the_run(tmp_path
             if i == 650:
                 world.up()
             world.kannel.send_mo(f"62812{rng.randrange(10**7):07d}", f"LAPORPAMAN laporan nomor {i}: jalan rusak di {places[i % 8]}")
-        assert world.wait_stored(1000, timeout=180) == 1000
+        stored = world.wait_stored(1000, timeout=180)
+        assert stored == 1000, f"{stored} stored; Kannel's logs:\n{world.kannel.logs_tail(40)}"
         assert "Couldn't fetch" in world.kannel.smsbox_log.read_text(errors="replace")  # posts failed and were retried
         time.sleep(2)  # any late retry would show now
         assert world.stored() == 1000

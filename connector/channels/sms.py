@@ -28,8 +28,8 @@ from .base import Channel, Command, Noise, PartInfo, RawItem, ReplyRef
 
 SMS_SETTINGS = {
     "profile": {"description": "Mapping profile (YAML), relative to the config file.", "type": "string"},
-    "keywords": {"description": "Keywords a report starts with (the first is the one advertised).",
-                 "type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "default": ["LAPORPAMAN", "LAPOR"]},
+    "keywords": {"description": "Keywords a report starts with (the first is the one advertised); default: the profile's.",
+                 "type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
     "short_code": {"description": "The number citizens send to (and replies come from).", "type": "string", "default": "1708"},
     "dedup_window_s": {"description": "The same text from the same number within this many seconds is one message.",
                        "type": "number", "minimum": 0, "default": 600},
@@ -56,7 +56,7 @@ class SmsChannel(Channel):
     def __init__(self, settings: dict, context):
         super().__init__(settings, context)
         self.profile = self.load_profile()
-        self.keywords = tuple(settings.get("keywords") or ("LAPORPAMAN", "LAPOR"))
+        self.keywords = tuple(settings.get("keywords") or self.profile.data.get("keywords") or ("LAPORPAMAN", "LAPOR"))
         self.short_code = str(settings.get("short_code", "1708"))
         self.dedup_window_s = float(settings.get("dedup_window_s", 600))
         self.parts_timeout_s = float(settings.get("parts_timeout_s", 300))
