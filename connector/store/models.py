@@ -76,6 +76,9 @@ class IntakeItem(Base):
     # A channel's content key (an SMS: sender and text) to catch the same message delivered
     # twice under two gateway ids within the channel's window.
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Set when retention erased the payload (the only change the database allows; the
+    # payload_sha256 stays, so the audit chain and what it proves are untouched).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Complaint(Base):
@@ -97,6 +100,7 @@ class Complaint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # personal data removed by retention
     # The national status is set by the newest update either side made (connector.status.wins).
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_update_id: Mapped[str | None] = mapped_column(String(200))
@@ -210,6 +214,56 @@ class DeliveryReport(Base):
     status: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """One entry of the append-only, hash-chained audit log: what happened, to which
+    reference, with ids and hashes only (never personal data). `hash` covers the entry and
+    the previous entry's hash, so an edit, a removal or a reordering breaks the chain."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(40))
+    ref: Mapped[str | None] = mapped_column(String(600), index=True)
+    data: Mapped[dict] = mapped_column(JSONType)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ReconcileRun(Base):
+    """One comparison of this connector's store with the hub's view, and what it found."""
+
+    __tablename__ = "reconcile_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    buckets: Mapped[int] = mapped_column(Integer, default=0)
+    ours: Mapped[int] = mapped_column(Integer, default=0)
+    theirs: Mapped[int] = mapped_column(Integer, default=0)
+    differing_buckets: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_exchanged: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict] = mapped_column(JSONType, default=dict)
+    repair: Mapped[bool] = mapped_column(Boolean, default=False)
+    checkpoint_seq: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ReconcileFinding(Base):
+    """One difference a reconciliation run found, and what was done about it."""
+
+    __tablename__ = "reconcile_findings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("reconcile_runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # missing_at_hub | orphan | status_differs | content_differs | tracking_id_differs
+    channel_id: Mapped[str] = mapped_column(String(64))
+    source_ref: Mapped[str] = mapped_column(String(512))
+    ours: Mapped[dict | None] = mapped_column(JSONType)
+    theirs: Mapped[dict | None] = mapped_column(JSONType)
+    repair: Mapped[str | None] = mapped_column(Text)
 
 
 class Cursor(Base):
