@@ -46,9 +46,15 @@ def buckets_for(count: int) -> int:
     return n
 
 
-def bucket_of(channel_id: str, source_ref: str, buckets: int) -> int:
+def key_hash(channel_id: str, source_ref: str) -> int:
+    """A 56-bit number from the natural key (positive in any signed 64-bit column, so a
+    store can keep it and pick a bucket in SQL: `key_hash % buckets`)."""
     key = f"{channel_id}\x1f{source_ref}".encode("utf-8")
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % buckets
+    return int.from_bytes(hashlib.sha256(key).digest()[1:8], "big")
+
+
+def bucket_of(channel_id: str, source_ref: str, buckets: int) -> int:
+    return key_hash(channel_id, source_ref) % buckets
 
 
 def digests(entries, buckets: int) -> list[str]:

@@ -132,3 +132,21 @@ def kannel_factory(tmp_path):
     yield make
     for gateway in made:
         gateway.stop()
+
+
+# The reference hub on a temporary SQLite file, through Flask's test client (a module
+# may define its own `app` for other settings).
+@pytest.fixture
+def app(tmp_path):
+    from hub_helpers import hub_settings
+
+    from connector.hub.app import create_app
+
+    app = create_app(hub_settings(tmp_path))
+    yield app
+    app.extensions["lapor_hub"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -36,19 +36,8 @@ from connector.validate import load_schema
 
 BATCH = "/api/v1/reports:batch"
 NO_UPDATES = {"hub": {"applied": 0, "stale": 0, "noop": 0}, "region": {"applied": 0, "stale": 0, "noop": 0}}
+NO_CHECKPOINTS = {"count": 0, "highest_seq": None}
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def app(tmp_path):
-    app = create_app(hub_settings(tmp_path))
-    yield app
-    app.extensions["lapor_hub"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def send(client, reports, token=KALSEL_TOKEN):
@@ -289,6 +278,7 @@ def test_stats_count_reports_keys_and_answers_per_connector(client):
         "distinct_keys": 3,
         "answers": {"created": 2, "duplicate": 1, "conflict": 1, "rejected": 1},
         "updates": NO_UPDATES,
+        "checkpoints": NO_CHECKPOINTS,
     }
     kaltim = client.get("/api/v1/stats", headers=auth(KALTIM_TOKEN)).get_json()
     assert kaltim["reports"] == 1 and kaltim["answers"]["created"] == 1
@@ -490,7 +480,7 @@ def test_the_exchange_works_on_postgresql(tmp_path, pg_url):
         stats = client.get("/api/v1/stats", headers=auth()).get_json()
         assert stats == {"reports": 2, "distinct_keys": 3,
                          "answers": {"created": 2, "duplicate": 1, "conflict": 1, "rejected": 1},
-                         "updates": NO_UPDATES}
+                         "updates": NO_UPDATES, "checkpoints": NO_CHECKPOINTS}
     finally:
         app.extensions["lapor_hub"].close()
 

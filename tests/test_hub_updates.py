@@ -57,18 +57,6 @@ def utc(hour: int, minute: int = 0) -> str:
     return f"2025-03-05T{hour - 8:02d}:{minute:02d}:00+00:00"
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = create_app(hub_settings(tmp_path))
-    yield app
-    app.extensions["lapor_hub"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def sessions(app):
     return app.extensions["lapor_hub"].sessions
 

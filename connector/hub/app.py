@@ -3,8 +3,9 @@
 `create_app(settings)` opens the hub's store and registers the endpoints
 described in docs/design.md and at /api/v1/openapi.json: reports
 (`reports_api.py`), status updates and the feed (`updates_api.py`), the national
-side's admin API (`admin_api.py`), and, when the settings enable faults, the
-rules that make them misbehave (`/_faults`, here). Every error is
+side's admin API (`admin_api.py`), reconciliation and audit checkpoints
+(`audit_api.py`), and, when the settings enable faults, drift
+(`drift_api.py`) and the rules that make the exchange misbehave (`/_faults`, here). Every error is
 `{"error": {"code", "message"}}`.
 
 Not here: what the endpoints mean (`exchange.py`, `updates.py`, `national.py`),
@@ -18,6 +19,8 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from .admin_api import admin_api
+from .audit_api import audit_api
+from .drift_api import drift_api
 from .faults import Faults, InvalidFaultRulesError
 from .reports_api import reports_api
 from .settings import HubSettings
@@ -45,7 +48,7 @@ def create_app(settings: HubSettings) -> Flask:
     engine = open_store(settings.store_url)
     app.extensions[EXTENSION] = HubState(settings, engine, sessionmaker(engine, expire_on_commit=False),
                                          Faults(enabled=settings.faults_enabled))
-    for blueprint in (reports_api, updates_api, admin_api):
+    for blueprint in (reports_api, updates_api, admin_api, audit_api, drift_api):
         app.register_blueprint(blueprint)
     if settings.faults_enabled:
         app.register_blueprint(fault_api)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, load_only, sessionmaker
 from ..canonical import canonical_json, sha256_bytes
 from ..validate import REPORT
 from ..validate import problems as schema_problems
-from . import feed
+from . import checkpoints, feed
 from .store import HubAnswer, HubReport, begin_writing, row_id_for, tracking_id_for
 from .updates import iso_or_none
 
@@ -194,19 +194,28 @@ def list_reports(session: Session, connector_id: str, *, channel_id: str | None 
     if source_ref is not None:
         query = query.where(HubReport.source_ref == source_ref)
     if after is not None:
-        after_id = row_id_for(after)
-        if after_id is None:
-            raise ValueError(f"{after!r} is not a tracking id of this hub")
-        query = query.where(HubReport.id > after_id)
+        query = query.where(HubReport.id > _row_id_after(session, after))
     rows = list(session.scalars(query.order_by(HubReport.id).limit(limit + 1)))
     page = rows[:limit]
     next_after = page[-1].tracking_id if len(rows) > limit else None
     return [report_view(row) for row in page], next_after
 
 
+def _row_id_after(session: Session, after: str) -> int:
+    """Where a page after the report `after` starts: that report's row, or, for a tracking
+    id no report has any more (removed, or renamed by drift), the row it was issued for."""
+    row_id = session.scalar(select(HubReport.id).where(HubReport.tracking_id == after))
+    if row_id is None:
+        row_id = row_id_for(after)
+    if row_id is None:
+        raise ValueError(f"{after!r} is not a tracking id of this hub")
+    return row_id
+
+
 def stats(session: Session, connector_id: str) -> dict:
     """Counts for one connector: stored reports, distinct keys it has sent, answers by
-    outcome, and the recorded status updates of its reports by side and outcome."""
+    outcome, the recorded status updates of its reports by side and outcome, and its
+    audit checkpoints."""
     reports = session.scalar(select(func.count()).select_from(HubReport).where(HubReport.connector_id == connector_id))
     keys = (select(HubAnswer.channel_id, HubAnswer.source_ref).distinct()
             .where(HubAnswer.connector_id == connector_id, HubAnswer.channel_id.is_not(None),
@@ -217,4 +226,4 @@ def stats(session: Session, connector_id: str) -> dict:
                                       .group_by(HubAnswer.outcome)).all())
     return {"reports": reports, "distinct_keys": distinct_keys,
             "answers": {outcome: by_outcome.get(outcome, 0) for outcome in OUTCOMES},
-            "updates": feed.counts(session, connector_id)}
+            "updates": feed.counts(session, connector_id), "checkpoints": checkpoints.counts(session, connector_id)}

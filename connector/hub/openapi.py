@@ -2,8 +2,9 @@
 
 Built from data: the report and status-update schemas are embedded as is from
 `schemas/` (with their `$id`, so internal `$defs` references keep resolving),
-and the shapes the hub adds to an update (seq, outcome) are derived from the
-status-update schema. Not here: the handlers (`*_api.py`).
+the shapes the hub adds to an update (seq, outcome) are derived from the
+status-update schema, and request bodies checked by a schema (acts,
+checkpoints, drift, fault rules) embed that very schema. Not here: the handlers (`*_api.py`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from __future__ import annotations
 import copy
 
 from .. import __version__
+from ..digest import DIGEST_CHARS
 from ..validate import REPORT, STATUS_UPDATE, load_schema
+from .checkpoints import CHECKPOINT_SCHEMA
+from .drift import DRIFT_SCHEMAS
 from .exchange import OUTCOMES
 from .faults import RULES_SCHEMA
 from .national import ACT_SCHEMA
+from .reconcile import MAX_BUCKETS
 from .updates import RECORDED, UPDATE_OUTCOMES
 
 MAX_BATCH = 500
@@ -137,8 +142,11 @@ def _components() -> dict:
                             "description": "Recorded updates of this connector's reports by side, then outcome.",
                             "properties": {side: {"type": "object",
                                                   "properties": {o: {"type": "integer"} for o in RECORDED}}
-                                           for side in ("hub", "region")}}}},
+                                           for side in ("hub", "region")}},
+                "checkpoints": {"type": "object", "required": ["count", "highest_seq"], "properties": {
+                    "count": {"type": "integer"}, "highest_seq": {"type": ["integer", "null"]}}}}},
             **_update_components(),
+            **_audit_components(),
             "FaultRules": {"type": "object", "required": ["rules"], "properties": {
                 "rules": {k: v for k, v in RULES_SCHEMA.items() if k != "$schema"}}},
         },
@@ -176,6 +184,7 @@ def _paths() -> dict:
                           "400": _error("A query parameter is not valid."),
                           "401": _UNAUTHORIZED}}},
         **_update_paths(auth),
+        **_audit_paths(auth),
         "/api/v1/stats": {"get": {
             "summary": "Counts for this connector.",
             "security": auth,
@@ -248,7 +257,110 @@ def _update_paths(auth: list) -> dict:
             "parameters": [_TRACKING_ID],
             "responses": {"200": _json(_ref("StoredReport"), "The report as stored, with its updates."),
                           "401": _error("Missing or wrong admin token."),
-                          "404": _error("Unknown report, or the hub has no admin token configured.")}}},
+                          "404": _error("Unknown report, or the hub has no admin token configured.")}},
+            "delete": {
+                "summary": "Drift: remove the report and its updates, as if the hub had lost it. Only when the hub "
+                           "enables faults.",
+                "security": admin,
+                "parameters": [_TRACKING_ID],
+                "responses": {"200": _json(_ref("StoredReport"), "The removed report, as it was."),
+                              "401": _error("Missing or wrong admin token."),
+                              "404": _error("Unknown report, faults disabled, or no admin token configured.")}}},
+    }
+
+
+def _without_meta(schema: dict) -> dict:
+    return {k: v for k, v in schema.items() if k != "$schema"}
+
+
+def _audit_components() -> dict:
+    nullable = {"type": ["string", "null"]}
+    checkpoint = _without_meta(CHECKPOINT_SCHEMA)
+    return {
+        "ReconcileDigest": {"type": "object", "required": ["buckets", "count", "digests"], "properties": {
+            "buckets": {"type": "integer", "minimum": 1, "maximum": MAX_BUCKETS, "description": "A power of two."},
+            "count": {"type": "integer", "description": "This connector's reports at the hub."},
+            "digests": {"type": "array", "description": "One per bucket, in bucket order (connector.digest).",
+                        "items": {"type": "string", "pattern": f"^[0-9a-f]{{{DIGEST_CHARS}}}$"}}}},
+        "ReconcileEntry": {"type": "object", "additionalProperties": False,
+                           "required": ["channel_id", "source_ref", "tracking_id", "status", "content_hash"],
+                           "properties": {"channel_id": {"type": "string"}, "source_ref": {"type": "string"},
+                                          "tracking_id": nullable, "status": nullable,
+                                          "content_hash": {"type": "string"}}},
+        "ReconcileBucket": {"type": "object", "required": ["bucket", "buckets", "entries"], "properties": {
+            "bucket": {"type": "integer", "minimum": 0}, "buckets": {"type": "integer"},
+            "entries": {"type": "array", "items": _ref("ReconcileEntry"),
+                        "description": "In key order (channel_id, then source_ref)."}}},
+        "CheckpointRequest": checkpoint,
+        "Checkpoint": {**checkpoint, "description": "A stored checkpoint; `at` in UTC."},
+        "CheckpointList": {"type": "object", "required": ["checkpoints"], "properties": {
+            "checkpoints": {"type": "array", "items": _ref("Checkpoint"), "description": "In seq order."}}},
+        "DriftStatus": DRIFT_SCHEMAS["status"],
+        "DriftContent": {**DRIFT_SCHEMAS["content"], "properties": {"report": _ref("Report")}},
+        "DriftTrackingId": DRIFT_SCHEMAS["tracking_id"],
+    }
+
+
+def _bucket_count(required: bool) -> dict:
+    return {"name": "buckets", "in": "query", "required": required,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_BUCKETS},
+            "description": "A power of two" + ("." if required else "; default: about a hundred reports a bucket.")}
+
+
+def _audit_paths(auth: list) -> dict:
+    bad_buckets = _error("`buckets` is not a power of two from 1 to 65536, or the bucket is outside 0..buckets-1.")
+    return {
+        "/api/v1/reconcile/digest": {"get": {
+            "summary": "The bucket digests of this connector's reports, to compare with the connector's own.",
+            "security": auth, "parameters": [_bucket_count(False)],
+            "responses": {"200": _json(_ref("ReconcileDigest"), "The digests."),
+                          "400": bad_buckets, "401": _UNAUTHORIZED}}},
+        "/api/v1/reconcile/buckets/{bucket}": {"get": {
+            "summary": "Every entry of one bucket of this connector's reports.",
+            "security": auth,
+            "parameters": [{"name": "bucket", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}},
+                           _bucket_count(True)],
+            "responses": {"200": _json(_ref("ReconcileBucket"), "The bucket's entries."),
+                          "400": bad_buckets, "401": _UNAUTHORIZED}}},
+        "/api/v1/audit/checkpoints": {
+            "post": {"summary": "Give the hub the head of this connector's audit chain.",
+                     "security": auth,
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": _ref("CheckpointRequest")}}},
+                     "responses": {"201": _json(_ref("Checkpoint"), "Stored."),
+                                   "200": _json(_ref("Checkpoint"), "Already stored with this hash; the stored one."),
+                                   "400": _error("Not a valid checkpoint (code invalid_checkpoint)."),
+                                   "401": _UNAUTHORIZED,
+                                   "409": _error("This seq is stored with another hash (code checkpoint_conflict); "
+                                                 "nothing was stored.")}},
+            "get": {"summary": "This connector's checkpoints in seq order.",
+                    "security": auth,
+                    "responses": {"200": _json(_ref("CheckpointList"), "The checkpoints."), "401": _UNAUTHORIZED}}},
+        **_drift_paths(),
+    }
+
+
+def _drift_paths() -> dict:
+    def change(summary: str, body: str | None) -> dict:
+        operation = {"summary": summary + " Only when the hub enables faults.", "security": [{"admin": []}],
+                     "parameters": [_TRACKING_ID],
+                     "responses": {"200": _json(_ref("StoredReport"), "The report, with its updates (for a removal, "
+                                                                      "as it was)."),
+                                   "400": _error("Not a valid body (code invalid_drift)."),
+                                   "401": _error("Missing or wrong admin token."),
+                                   "404": _error("Unknown report, faults disabled, or no admin token configured.")}}
+        if body is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+        return operation
+
+    renamed = change("Drift: change the report's tracking id.", "DriftTrackingId")
+    renamed["responses"]["409"] = _error("Another report has this tracking id (code tracking_id_taken).")
+    return {
+        "/api/v1/admin/reports/{tracking_id}/status": {"put": change(
+            "Drift: set the report's status silently (no update recorded, nothing in the feed).", "DriftStatus")},
+        "/api/v1/admin/reports/{tracking_id}/content": {"put": change(
+            "Drift: replace the stored report and its content hash (the source must stay).", "DriftContent")},
+        "/api/v1/admin/reports/{tracking_id}/tracking-id": {"put": renamed},
     }
 
 

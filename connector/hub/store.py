@@ -1,7 +1,8 @@
-"""The reference hub's own store: the reports it accepted, its delivery log, and
-the status updates of those reports from either side.
+"""The reference hub's own store: the reports it accepted, its delivery log, the
+status updates of those reports from either side, and the audit checkpoints the
+connectors gave it.
 
-Three tables with their own `DeclarativeBase` (nothing shared with the connector's
+Four tables with their own `DeclarativeBase` (nothing shared with the connector's
 store), created with `create_all` when the hub starts; the reference hub has no
 migrations, so a store made by an older hub is refused with `OldStoreError`
 rather than failing on its first query. Works on SQLite (WAL, busy timeout) and
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    cast,
     create_engine,
     event,
     inspect,
@@ -31,6 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
+
+from ..digest import key_hash
 
 # Tracking ids are opaque strings to everyone else; here they are the row id
 # plus an offset, so the first ones have 7 digits like LAPOR!'s old ids.
@@ -47,6 +51,11 @@ class OldStoreError(RuntimeError):
 
 def tracking_id_for(row_id: int) -> str:
     return str(_TRACKING_OFFSET + row_id)
+
+
+def tracking_id_sql(row_id):
+    """`tracking_id_for` as an SQL expression over a row-id column, for set-based writes."""
+    return cast(row_id + _TRACKING_OFFSET, String)
 
 
 def row_id_for(tracking_id: str) -> int | None:
@@ -75,12 +84,20 @@ class Base(DeclarativeBase):
     pass
 
 
+def _key_hash_default(context) -> int:
+    row = context.get_current_parameters()
+    return key_hash(row["channel_id"], row["source_ref"])
+
+
 class HubReport(Base):
     """One accepted report, unique on its source triple. The report is kept as
     canonical JSON so its content hash can be recomputed from the stored text."""
 
     __tablename__ = "hub_reports"
-    __table_args__ = (UniqueConstraint("connector_id", "channel_id", "source_ref", name="uq_hub_reports_source"),)
+    # AUTOINCREMENT: SQLite would otherwise hand a deleted last row's id (and so its
+    # tracking id) to the next report; a removed report's tracking id stays retired.
+    __table_args__ = (UniqueConstraint("connector_id", "channel_id", "source_ref", name="uq_hub_reports_source"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     # Set in the same transaction right after the insert (it derives from the row id).
@@ -96,6 +113,8 @@ class HubReport(Base):
     # by which update; both null while the report keeps the status it was created with.
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status_update_id: Mapped[str | None] = mapped_column(String(200))
+    # digest.key_hash of (channel_id, source_ref): reconciliation picks a bucket in SQL.
+    key_hash: Mapped[int] = mapped_column(BigInteger, default=_key_hash_default)
 
 
 class HubAnswer(Base):
@@ -122,7 +141,9 @@ class HubUpdate(Base):
     __tablename__ = "hub_updates"
     __table_args__ = (UniqueConstraint("connector_id", "update_id", name="uq_hub_updates_update_id"),
                       Index("ix_hub_updates_feed", "connector_id", "origin", "seq"),
-                      Index("ix_hub_updates_report", "report_id", "seq"))
+                      Index("ix_hub_updates_report", "report_id", "seq"),
+                      # A reused seq would hide an update from a connector that paged past it.
+                      {"sqlite_autoincrement": True})
 
     seq: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
     update_id: Mapped[str] = mapped_column(String(200))
@@ -139,6 +160,20 @@ class HubUpdate(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     # sha256 of the canonical JSON of the update as received: "same update" for a resend.
     content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class HubCheckpoint(Base):
+    """The head of a connector's audit chain as the connector reported it: `seq` and
+    `hash` of its newest entry, and `at`, when that entry was made. Never changed
+    once stored, so a connector that later rewrites its chain cannot hide it."""
+
+    __tablename__ = "hub_checkpoints"
+
+    connector_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 def open_store(url: str) -> Engine:
