@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from . import outbox
+from . import audit, outbox
 from .store.models import Complaint, OutboxItem, StatusUpdate
 from .sync import HubSyncContext, apply_hub_update, requeue_parked_region_update
 from .timeutil import utcnow
@@ -79,16 +79,27 @@ def get(session, ref: str):
     return row
 
 
-def replay(session, refs: list[str] | None, ctx: HubSyncContext) -> int:
-    """Give dead letters another go: the given ones, or all when `refs` is None."""
+def replay(session, refs: list[str] | None, ctx: HubSyncContext, via: str = "cli") -> int:
+    """Give dead letters another go: the given ones, or all when `refs` is None. Each is
+    written to the audit log as an operator action."""
     if refs is None:
-        count = outbox.replay(session)
-        return count + sum(_replay_update(session, row, ctx) for row in _parked_updates(session, 10_000))
+        rows = list(session.scalars(select(OutboxItem).where(OutboxItem.state == "dead").order_by(OutboxItem.id)))
+        rows += _parked_updates(session, 10_000)
+    else:
+        rows = [get(session, ref) for ref in refs]
     count = 0
-    for ref in refs:
-        row = get(session, ref)
+    for row in rows:
+        _operator(session, row, "replay", via)
         count += outbox.replay(session, [row.id]) if isinstance(row, OutboxItem) else _replay_update(session, row, ctx)
     return count
+
+
+def _operator(session, row, action: str, via: str) -> None:
+    complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
+    what = {"letter": f"o{row.id}", "key": audit.safe_id(row.idempotency_key)} if isinstance(row, OutboxItem) \
+        else {"letter": f"u{row.id}", "update_id": audit.safe_id(row.update_id)}
+    audit.record(session, "operator", audit.ref_of(complaint.channel_id, complaint.source_ref) if complaint else None,
+                 {"action": action, "via": via, **what})
 
 
 def _replay_update(session, row: StatusUpdate, ctx: HubSyncContext) -> int:
@@ -102,11 +113,12 @@ def _replay_update(session, row: StatusUpdate, ctx: HubSyncContext) -> int:
     return int(apply_hub_update(session, payload, ctx) != "parked")
 
 
-def discard(session, refs: list[str]) -> int:
+def discard(session, refs: list[str], via: str = "cli") -> int:
     """Give up on dead letters for good (the complaint's later items may then go out)."""
     count = 0
     for ref in refs:
         row = get(session, ref)
+        _operator(session, row, "discard", via)
         if isinstance(row, OutboxItem):
             session.execute(update(OutboxItem).where(OutboxItem.id == row.id)
                             .values(state="discarded", finished_at=utcnow(), updated_at=utcnow()))

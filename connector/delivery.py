@@ -20,11 +20,14 @@ import uuid
 from dataclasses import dataclass
 from threading import Event
 
-from . import outbox
+from sqlalchemy import select
+
+from . import audit, outbox
 from .counters import Counters
 from .errors import ConnectorError, PermanentError, TransientError
 from .http import RetryPolicy
 from .store.db import Store
+from .store.models import Complaint
 
 log = logging.getLogger(__name__)
 
@@ -127,43 +130,67 @@ class Deliverer:
             if not items:
                 return []
             payloads = route.load(session, items)
-            return [(item.id, item.attempts, payload) for item, payload in zip(items, payloads, strict=True)]
+            refs = _refs(session, {i.complaint_id for i in items if i.complaint_id is not None})
+            return [(item.id, item.attempts, payload, refs.get(item.complaint_id), item.idempotency_key)
+                    for item, payload in zip(items, payloads, strict=True)]
 
     def _send(self, route: Route, batch) -> DeliveryStats:
         stats = DeliveryStats(batches=1)
         try:
-            results = route.send([payload for _, _, payload in batch])
+            results = route.send([payload for _, _, payload, _, _ in batch])
         except (TransientError, PermanentError) as exc:
             results = [Sent.dead(exc.code, str(exc)) if isinstance(exc, PermanentError) else Sent.retry(exc)] * len(batch)
             log.warning("%s → %s: batch of %d not delivered (%s): %s", route.kind, route.target, len(batch),
                         "dead" if isinstance(exc, PermanentError) else "will retry", exc)
         with self.store.transaction() as session:
-            for (item_id, attempts, payload), sent in zip(batch, results, strict=True):
-                self._record(session, route, item_id, attempts, payload, sent, stats)
+            for (item_id, attempts, payload, ref, key), sent in zip(batch, results, strict=True):
+                outcome = self._record(session, route, item_id, attempts, payload, sent, stats)
+                if outcome in ("delivered", "dead"):
+                    audit.record(session, outcome, ref or audit.safe_id(key), {"key": audit.safe_id(key), "kind": route.kind, "target": route.target,
+                                                                "code": sent.code, **_kept(sent.result)})
         if stats.delivered or stats.dead:
             log.info("%s → %s: %d delivered (%d already there), %d dead", route.kind, route.target,
                      stats.delivered, stats.duplicates, stats.dead)
         return stats
 
-    def _record(self, session, route: Route, item_id: int, attempts: int, payload, sent: Sent, stats: DeliveryStats) -> None:
+    def _record(self, session, route: Route, item_id: int, attempts: int, payload, sent: Sent, stats: DeliveryStats) -> str:
+        """Record one item's outcome; returns what happened: delivered, retry, dead or lost (the lease)."""
         if sent.outcome == "delivered":
             if outbox.mark_delivered(session, item_id, self.owner, sent.result):
                 route.record(session, item_id, payload, sent)
                 stats.delivered += 1
                 stats.duplicates += (sent.result or {}).get("outcome") == "duplicate"
-            else:
-                stats.lost_leases += 1
-            return
+                return "delivered"
+            stats.lost_leases += 1
+            return "lost"
         if sent.outcome == "retry" and not self.policy.exhausted(attempts):
             delay = self.policy.next_delay(attempts, sent.retry_after_s)
             stats.retried += outbox.mark_retry(session, item_id, self.owner, sent.code, sent.reason, delay)
             self.paused_until[route.target] = max(self.paused_until.get(route.target, 0), time.monotonic() + delay)
-            return
+            return "retry"
         code, reason = sent.code, sent.reason
         if sent.outcome == "retry":
             reason = f"gave up after {attempts} attempts; last error: {reason}"
         if outbox.mark_dead(session, item_id, self.owner, code, reason, sent.result):
             route.failed(session, item_id, payload, code, reason)
             stats.dead += 1
-        else:
-            stats.lost_leases += 1
+            return "dead"
+        stats.lost_leases += 1
+        return "lost"
+
+
+def _refs(session, complaint_ids: set[int]) -> dict[int, str]:
+    """channel/source_ref of complaints, the reference the audit log uses."""
+    if not complaint_ids:
+        return {}
+    rows = session.execute(select(Complaint.id, Complaint.channel_id, Complaint.source_ref).where(Complaint.id.in_(complaint_ids)))
+    return {cid: audit.ref_of(ch, ref) for cid, ch, ref in rows}
+
+
+# What of a target's answer the audit log keeps: ids and outcomes, never text.
+_KEPT = ("outcome", "tracking_id", "message_id", "status", "parts")
+
+
+def _kept(result: dict | None) -> dict:
+    kept = {k: result[k] for k in _KEPT if result and result.get(k) is not None}
+    return {k: audit.safe_id(v) if isinstance(v, str) else v for k, v in kept.items()}

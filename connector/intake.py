@@ -23,7 +23,7 @@ from threading import Event
 
 from sqlalchemy import select, update
 
-from . import parts
+from . import audit, parts
 from .canonical import content_hash, sha256_bytes
 from .channels.base import Channel, RawItem
 from .counters import Counters
@@ -91,6 +91,7 @@ def ingest(session, channel_id: str, items: list[RawItem], normalize: Normalizer
             decide(item, row)
             handled.add(item.external_id)
         session.add(row)
+        decide.rows.append(row)
     session.flush()  # one batched INSERT per table; gives the rows their ids
     decide.finish()
     if normalize.profile.status is not None:
@@ -134,7 +135,7 @@ class _Decider:
 
     def __init__(self, session, channel_id: str, channel: Channel | None, normalize: Normalizer, stats: IntakeStats):
         self.session, self.channel_id, self.channel, self.normalize, self.stats = session, channel_id, channel, normalize, stats
-        self.accepted, self.quarantined, self.parts = [], [], []
+        self.accepted, self.quarantined, self.parts, self.rows = [], [], [], []
 
     def __call__(self, item: RawItem, row: IntakeItem) -> None:
         record, problems = self.normalize.read(item)
@@ -199,9 +200,24 @@ class _Decider:
         record = self.channel.combine(records, item.channel_id)
         self.decide_record(item, row, record)  # before the insert: intake rows never change after it
         self.session.add(row)
+        self.rows.append(row)
+
+    def audit(self) -> None:
+        """Every stored item, by its reference, outcome and hash (never its content)."""
+        for row in self.rows:
+            audit.record(self.session, "intake", audit.ref_of(row.channel_id, row.external_id), {
+                "external_id": audit.safe_id(row.external_id), "outcome": row.outcome, "sha256": row.payload_sha256, "media_type": row.media_type})
+        self.rows = []
 
     def flush_results(self) -> None:
         self.session.flush()
+        self.audit()
+        for row, result in self.accepted:
+            audit.record(self.session, "normalized", audit.ref_of(self.channel_id, row.external_id),
+                         {"content_hash": content_hash(result.report), "review": bool(result.review)})
+        for row, result in self.quarantined:
+            audit.record(self.session, "quarantined", audit.ref_of(self.channel_id, row.external_id),
+                         {"problems": sorted({p.path for p in result.problems})})
         _add_complaints(self.session, self.channel_id, self.accepted)
         _add_quarantine(self.session, self.channel_id, self.quarantined)
         self.stats.accepted += len(self.accepted)

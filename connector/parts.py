@@ -59,7 +59,9 @@ def combine(session, pieces: list[MessagePart], read) -> tuple[RawItem, IntakeIt
     rows = {r.id: r for r in session.scalars(select(IntakeItem).where(IntakeItem.id.in_([p.intake_id for p in first.values()])))}
     records = [read(rows[first[n].intake_id]) if n in first else None for n in range(1, pieces[0].total + 1)]
     head = rows[min(p.intake_id for p in first.values())]
-    external_id = f"parts/{pieces[0].sender}/{pieces[0].ref}/{pieces[0].total}/{head.id}"
+    # The sender's number stays out of the id: ids travel (source_ref at the hub, the audit log).
+    sender_key = sha256_bytes(pieces[0].sender.encode())[:16]
+    external_id = f"parts/{sender_key}/{pieces[0].ref}/{pieces[0].total}/{head.id}"
     for piece in pieces:
         piece.state, piece.combined_ref = "combined", external_id
     payload = canonical_json({"parts": [p.intake_id for p in sorted(first.values(), key=lambda p: p.seq)],

@@ -23,6 +23,7 @@ from threading import Event
 
 from sqlalchemy import select
 
+from . import audit
 from . import status as S
 from .counters import Counters
 from .cursors import get_cursor, set_cursor
@@ -132,6 +133,7 @@ def _region_update(session, complaint, smap, connector_id, known, update_id, loc
         if national is not None:
             payload["status"] = row.status = national
     session.add(row)
+    _audit(session, complaint, row)
     known.ids.add(update_id)
     if row.state == "pending":
         enqueue(session, "status_update", "hub", f"update/hub/{update_id}", complaint.id, {"update_id": update_id})
@@ -161,8 +163,10 @@ def citizen_reply(session, complaint: Complaint, update_id: str, ref, connector_
     payload = {"schema_version": SCHEMA_VERSION, "update_id": update_id, "tracking_id": complaint.tracking_id or "",
                "origin": {"side": S.REGION, "connector_id": connector_id, "channel_id": complaint.channel_id},
                "actor": "pelapor", "message": ref.text, "occurred_at": iso(ref.occurred_at or utcnow())}
-    session.add(StatusUpdate(update_id=update_id, complaint_id=complaint.id, origin=S.REGION,
-                             occurred_at=ref.occurred_at or utcnow(), payload=payload, state="pending"))
+    row = StatusUpdate(update_id=update_id, complaint_id=complaint.id, origin=S.REGION,
+                       occurred_at=ref.occurred_at or utcnow(), payload=payload, state="pending")
+    session.add(row)
+    _audit(session, complaint, row)
     enqueue(session, "status_update", "hub", f"update/hub/{update_id}", complaint.id, {"update_id": update_id})
     return True
 
@@ -194,6 +198,7 @@ def requeue_parked_region_update(session, row: StatusUpdate, smap: StatusMap) ->
     if national is not None:
         payload["status"] = row.status = national
     row.payload, row.state, row.reason = payload, "pending", None
+    _audit(session, session.get(Complaint, row.complaint_id), row)
     enqueue(session, "status_update", "hub", f"update/hub/{row.update_id}", row.complaint_id, {"update_id": row.update_id})
     return True
 
@@ -222,12 +227,14 @@ def record_hub_answer(session, update_id: str, answer: dict) -> str:
                   loser=row.update_id, where="hub")
     else:
         row.state = "noop"
+    _audit(session, complaint, row)
     return row.state
 
 
 def park_region_update(session, update_id: str, reason: str) -> None:
     row = session.scalars(select(StatusUpdate).where(StatusUpdate.update_id == update_id)).one()
     row.state, row.reason = "parked", reason
+    _audit(session, session.get(Complaint, row.complaint_id), row)
 
 
 # -- hub → region ---------------------------------------------------------------------
@@ -296,6 +303,7 @@ def apply_hub_update(session, update: dict, ctx: HubSyncContext) -> str:
         row.reason = "; ".join(map(str, problems)) if problems else (
             f"no complaint here has tracking id {update['tracking_id']}" if complaint is None else "the hub's feed sent an update whose origin is not the hub")
         log.warning("parked hub update %s: %s", row.update_id, row.reason)
+        _audit(session, complaint, row)
         return "parked"
     row.state = _decide(session, complaint, row)
     if row.state == "applied" and row.status is not None:
@@ -304,6 +312,7 @@ def apply_hub_update(session, update: dict, ctx: HubSyncContext) -> str:
         _push(session, complaint, row, ctx)
     if row.state == "applied":
         enqueue_notification(session, complaint, update)
+    _audit(session, complaint, row)
     return row.state
 
 
@@ -345,9 +354,16 @@ def _push(session, complaint: Complaint, row: StatusUpdate, ctx: HubSyncContext)
 
 
 def _conflict(session, complaint: Complaint, winner: str | None, loser: str, where: str) -> None:
-    session.add(StatusConflict(
-        complaint_id=complaint.id, winner_update_id=winner or "?", loser_update_id=loser,
-        rule=f"later occurred_at wins, the hub on a tie (detected at the {where})"))
+    rule = f"later occurred_at wins, the hub on a tie (detected at the {where})"
+    session.add(StatusConflict(complaint_id=complaint.id, winner_update_id=winner or "?", loser_update_id=loser, rule=rule))
+    audit.record(session, "conflict", audit.ref_of(complaint.channel_id, complaint.source_ref),
+                 {"winner": audit.safe_id(winner or "?"), "loser": audit.safe_id(loser), "rule": rule})
+
+
+def _audit(session, complaint: Complaint | None, row: StatusUpdate) -> None:
+    """A status update's fate: applied, superseded, noop, pending (queued for the hub) or parked."""
+    audit.record(session, "status", audit.ref_of(complaint.channel_id, complaint.source_ref) if complaint else None,
+                 {"update_id": audit.safe_id(row.update_id), "origin": row.origin, "state": row.state, "status": row.status})
 
 
 def _moment(value) -> datetime | None:

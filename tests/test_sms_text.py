@@ -161,7 +161,7 @@ def _random_texts():
     }
     for name, pool in pools.items():
         chars = list(pool) + [EMOJI, FAMILY, FLAG_ID]
-        for n in range(60):
+        for _ in range(60):
             yield name, "".join(rng.choice(chars if name == "ucs2" else pool)
                                 for _ in range(rng.randint(0, 600)))
 

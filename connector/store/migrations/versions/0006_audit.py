@@ -7,8 +7,8 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-28
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0006'
