@@ -175,19 +175,26 @@ def _print_cycle(stats) -> None:
 @main.command()
 @CONFIG_OPTION
 def status(config_path):
-    """Counts: complaints, outbox states, open quarantine."""
+    """Counts: complaints, outbox states, open quarantine, the last reconciliation."""
     from . import outbox
-    from .store.models import Complaint, QuarantineItem
+    from .store.models import Complaint, QuarantineItem, ReconcileRun
 
     with store_session(config_path) as (_, session):
         complaints = session.scalar(select(func.count()).select_from(Complaint))
         routes = outbox.counts_by_route(session)
         open_q = session.scalar(select(func.count()).select_from(QuarantineItem).where(QuarantineItem.state == "open"))
+        last = session.scalars(select(ReconcileRun).order_by(ReconcileRun.id.desc()).limit(1)).first()
     click.echo(f"complaints: {complaints}")
     click.echo("outbox:" + ("" if routes else " empty"))
     for (kind, target), states in sorted(routes.items()):
         click.echo(f"  {kind} → {target}: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
     click.echo(f"quarantine (open): {open_q}")
+    if last is None:
+        click.echo("reconciliation: never run")
+    else:
+        found = ", ".join(f"{v} {k}" for k, v in last.counts.items() if v) or "no difference"
+        click.echo(f"reconciliation: run {last.id} at {last.started_at.isoformat(timespec='seconds')}: {found}"
+                   + (f" ({last.error})" if last.error else ""))
 
 
 @main.group()
@@ -266,7 +273,10 @@ def _print_result(ref: str, result, show_personal: bool) -> None:
 
 
 def _register_subcommands() -> None:
-    from . import cli_ops  # noqa: F401  (registers dlq, quarantine, review, sla on `main`)
+    from . import (
+        cli_audit,  # noqa: F401
+        cli_ops,  # noqa: F401  (registers dlq, quarantine, review, sla on `main`)
+    )
     from .demo import demo
     from .hub.cli import hub
     from .sim.cli import portal_sim

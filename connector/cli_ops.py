@@ -11,8 +11,16 @@ from datetime import datetime
 import click
 from sqlalchemy import select
 
-from .cli import CONFIG_OPTION, exit_with, get_or_exit, load_config, main, store_session
-from .errors import ConfigError
+from .cli import (
+    CONFIG_OPTION,
+    exit_with,
+    get_or_exit,
+    load_config,
+    main,
+    open_connector,
+    store_session,
+)
+from .errors import ConfigError, ConnectorError
 from .validate import Problem
 
 
@@ -194,3 +202,64 @@ def sla(config_path, show_all):
                    f"{config.data['sla']['calendar']}", err=True)
     if not shown:
         click.echo("no report is near or past a deadline" if not show_all else "no clock is running")
+
+
+@main.group("reconcile", invoke_without_command=True)
+@CONFIG_OPTION
+@click.option("--repair", is_flag=True, help="Repair what can be repaired (queue missing reports again, take the hub's status).")
+@click.pass_context
+def reconcile(ctx, config_path, repair):
+    """Compare this connector's store with the hub's view; every difference is recorded (and repaired)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .reconcile import KINDS, Reconciler
+
+    connector = open_connector(config_path)
+    try:
+        with click.progressbar(length=1, label="buckets that differ", file=sys.stderr) as bar:
+            def progress(done, total):
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+            run = Reconciler(connector.store, connector.hub, connector.hub_sync).run(repair=repair, progress=progress)
+    except ConnectorError as exc:
+        click.echo(f"reconciliation failed: {exc}", err=True)
+        sys.exit(3)
+    finally:
+        connector.close()
+    click.echo(f"run {run.id}: {run.ours} reports here, {run.theirs} at the hub, {run.differing_buckets} of {run.buckets} "
+               f"buckets differ, {run.bytes_exchanged} bytes exchanged")
+    for kind in KINDS:
+        click.echo(f"  {kind:<20} {run.counts.get(kind, 0)}")
+    click.echo(f"audit checkpoint: {'entry ' + str(run.checkpoint_seq) if run.checkpoint_seq else run.error}")
+    sys.exit(0 if not any(run.counts.values()) else 1)
+
+
+@reconcile.command("report")
+@CONFIG_OPTION
+@click.argument("run_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+def reconcile_report(config_path, run_id, fmt):
+    """A run's findings (what differed, and what was repaired) as CSV or JSON Lines."""
+    from .reconcile import write_report
+
+    with store_session(config_path) as (_, session):
+        try:
+            write_report(session, run_id, click.get_text_stream("stdout"), fmt)
+        except LookupError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+
+
+@main.command("retention")
+@CONFIG_OPTION
+def retention(config_path):
+    """Erase what is past its retention period (raw payloads, complainants' identities)."""
+    from .retention import apply
+
+    connector = open_connector(config_path)
+    try:
+        rules = connector.config.data["retention"]
+        stats = apply(connector.store, rules.get("raw_days"), rules.get("personal_days"))
+    finally:
+        connector.close()
+    click.echo(f"erased: {stats.payloads} raw payload(s), {stats.complaints} complainant identity(ies), {stats.messages} citizen message(s)")

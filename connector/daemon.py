@@ -67,6 +67,20 @@ class Connector:
         if self.on_received is not None:
             self.on_received(stats)
 
+    def reconcile(self):
+        """Job: compare with the hub, repair if configured, give the hub the audit chain's head."""
+        from .reconcile import Reconciler
+
+        settings = self.config.data["reconcile"]
+        return Reconciler(self.store, self.hub, self.hub_sync).run(repair=bool(settings["repair"]))
+
+    def apply_retention(self):
+        """Job: erase what is past its retention period."""
+        from .retention import apply
+
+        rules = self.config.data["retention"]
+        return apply(self.store, rules.get("raw_days"), rules.get("personal_days"))
+
     def sweep_parts(self) -> None:
         """Job: put together multipart messages that waited long enough."""
         for channel_id, channel in self.channels.items():
@@ -139,6 +153,11 @@ class Daemon:
         self.scheduler.add_job(self._quiet(self.connector.deliver), "interval", seconds=float(self.config.delivery["every_s"]),
                                id="deliver", next_run_time=now)
         self.scheduler.add_job(self._quiet(self.connector.sweep_parts), "interval", seconds=30, id="sweep:parts")
+        hour, minute = self.config.data["reconcile"]["at"].split(":")
+        self.scheduler.add_job(self._quiet(self.connector.reconcile), "cron", hour=int(hour), minute=int(minute),
+                               timezone=self.config.tz, id="reconcile")
+        self.scheduler.add_job(self._quiet(self.connector.apply_retention), "interval", hours=24, id="retention",
+                               next_run_time=now)
         self.scheduler.add_job(self._quiet(self._pull_hub_then_deliver), "interval",
                                seconds=float(self.config.data["sync"]["hub_every_s"]), id="pull:hub", next_run_time=now)
         host, port = parse_listen(self.config.web["listen"])

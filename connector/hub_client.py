@@ -117,6 +117,22 @@ class HubClient:
             if not after:
                 return
 
+    def reconcile_digest(self, buckets: int | None = None) -> dict:
+        """{"buckets": N, "count": n, "digests": [...]} of this connector's reports at the hub."""
+        return self._json("GET", "/reconcile/digest", params={"buckets": buckets} if buckets else None)
+
+    def reconcile_bucket(self, bucket: int, buckets: int) -> list[dict]:
+        """Every entry of one bucket at the hub: {channel_id, source_ref, tracking_id, status, content_hash}."""
+        return self._json("GET", f"/reconcile/buckets/{bucket}", params={"buckets": buckets})["entries"]
+
+    def post_checkpoint(self, seq: int, hash_: str, at: str) -> dict:
+        """Give the hub the audit chain's head, so truncation or rewriting shows from its side too."""
+        return self._json("POST", "/audit/checkpoints", json={"seq": seq, "hash": hash_, "at": at})
+
+    def checkpoints(self) -> list[dict]:
+        """The chain heads this connector gave the hub, oldest first: [{seq, hash, at}]."""
+        return self._json("GET", "/audit/checkpoints")["checkpoints"]
+
     def stats(self) -> dict:
         return self._json("GET", "/stats")
 

@@ -74,6 +74,19 @@ def make_connector(folder: Path, hub_server, portal_server, **changes) -> Connec
     return connector
 
 
+@contextmanager
+def connected_world(folder: Path, complaints: int = 30, **changes):
+    """Yield (hub_app, hub, sim, portal, connector): a hub, a portal of `complaints` good
+    records and a connector that has delivered them all."""
+    with running_hub(folder) as (hub_app, hub), running_portal(complaints=complaints, bad_share=0) as (sim, portal):
+        connector = make_connector(folder, hub, portal, **changes)
+        try:
+            drain(connector)
+            yield hub_app, hub, sim, portal, connector
+        finally:
+            connector.close()
+
+
 def drain(connector: Connector, timeout_s: float = 30.0) -> None:
     """Run cycles (as the daemon would) until nothing that can go out is left."""
     deadline = time.monotonic() + timeout_s

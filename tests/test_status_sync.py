@@ -8,14 +8,13 @@ from __future__ import annotations
 import pytest
 import requests
 from click.testing import CliRunner
-from hub_helpers import KALSEL_TOKEN, running_hub
+from hub_helpers import KALSEL_TOKEN
 from peers import (
     act,
+    connected_world,
     drain,
     hub_report,
     local_follow_up,
-    make_connector,
-    running_portal,
 )
 from sqlalchemy import select
 
@@ -25,11 +24,8 @@ from connector.store.models import Complaint, OutboxItem
 
 @pytest.fixture
 def world(tmp_path):
-    with running_hub(tmp_path) as (hub_app, hub), running_portal(complaints=30, bad_share=0) as (sim, portal):
-        connector = make_connector(tmp_path, hub, portal)
-        drain(connector)
-        yield hub_app, hub, sim, portal, connector
-        connector.close()
+    with connected_world(tmp_path) as world:
+        yield world
 
 
 def fresh_records(sim, n):
