@@ -3,9 +3,11 @@
 Starts the reference hub and the portal simulator on loopback, writes a config
 for them in a temporary folder (SQLite store), runs the real daemon until every
 seeded complaint is either at the hub or quarantined, then checks the outcome
-against what the simulator says it seeded and prints a table. Exit 0 only when
-every good complaint reached the hub exactly once and every bad one was
-quarantined with its reason.
+against what the simulator says it seeded and prints a table. It ends with a
+reconciliation run against the hub (after injected drift with `--drift`) and the
+audit log checked against the hub's checkpoints. Exit 0 only when every good
+complaint reached the hub exactly once, every bad one was quarantined with its
+reason, and the last reconciliation found no difference.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ from . import config as config_mod
 from . import outbox
 from .daemon import Daemon
 from .deadletters import list_letters
+from .demo_reconcile import (
+    ReconcileResult,
+    print_reconciliation,
+    run_reconcile_scenario,
+)
 from .demo_updates import UpdateResult, run_update_scenario
 from .hub.app import create_app as create_hub_app
 from .hub.settings import HubSettings
@@ -67,12 +74,13 @@ class DemoResult:
     quarantine_reasons: list[tuple[str, str]] = field(default_factory=list)
     timed_out: bool = False
     updates: UpdateResult | None = None
+    reconcile: ReconcileResult | None = None
 
     @property
     def ok(self) -> bool:
         backbone = not (self.missing_at_hub or self.bad_not_quarantined or self.good_quarantined or self.tracking_mismatches
                         or self.duplicates_at_hub or self.timed_out) and self.at_hub == self.expected_good
-        return backbone and (self.updates is None or self.updates.ok)
+        return backbone and (self.updates is None or self.updates.ok) and self.reconcile is not None and self.reconcile.ok
 
 
 def write_config(folder: Path, hub_url: str, portal_url: str) -> Path:
@@ -106,12 +114,12 @@ def _progress(connector) -> dict:
 
 
 def run_demo(complaints: int, bad_share: float, seed: int, folder: Path, timeout_s: float, echo=click.echo,
-             with_updates: bool = False) -> DemoResult:
+             with_updates: bool = False, drift: bool = False) -> DemoResult:
     result = DemoResult()
     started = time.monotonic()
     sim = PortalSim(complaints=complaints, bad_share=bad_share, seed=seed, token=PORTAL_TOKEN)
     hub_settings = HubSettings(store_url=f"sqlite:///{folder / 'hub.db'}", connectors={HUB_TOKEN: CONNECTOR_ID},
-                               admin_token=HUB_ADMIN_TOKEN)
+                               admin_token=HUB_ADMIN_TOKEN, faults_enabled=drift)
     with ServerThread(create_hub_app(hub_settings), name="hub") as hub, \
             ServerThread(create_portal_app(sim), name="portal-sim") as portal:
         expected = requests.get(portal.url + "/_sim/expected", timeout=10).json()
@@ -130,6 +138,9 @@ def run_demo(complaints: int, bad_share: float, seed: int, folder: Path, timeout
                          if str(r["id"]) in good and r["status"] == "baru" and not r["tanggapan"]]
                 result.updates = run_update_scenario(hub.url, HUB_ADMIN_TOKEN, portal.url, daemon.connector.store,
                                                      daemon.connector.channels["laporpaman"].profile.status, fresh)
+            if not result.timed_out:
+                echo("reconciliation with the hub" + (", after drift injected at the hub" if drift else "") + " …", err=True)
+                result.reconcile = run_reconcile_scenario(daemon.connector, hub.url, HUB_ADMIN_TOKEN, drift)
         finally:
             daemon.stop()
         result.elapsed_s = time.monotonic() - started
@@ -222,6 +233,8 @@ def print_table(result: DemoResult, echo=click.echo) -> None:
             ("hub, connector and portal agree on every report", u.agreeing == u.sampled and not u.timed_out, u.disagreeing),
             ("no update bounced back to where it came from", u.bounced == 0, []),
         ]
+    if result.reconcile is not None:
+        checks += print_reconciliation(result.reconcile, width, echo)
     echo("")
     for label, passed, refs in checks:
         echo(f"  [{'ok' if passed else 'FAILED'}] {label}" + (f": {', '.join(refs[:10])}" if refs else ""))
@@ -235,7 +248,9 @@ def print_table(result: DemoResult, echo=click.echo) -> None:
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the stores and config in this folder.")
 @click.option("--with-updates", is_flag=True, help="Then carry status updates both ways: national decisions to the portal, "
               "local follow-ups to the hub.")
-def demo(complaints, bad_share, seed, timeout_s, keep, with_updates):
+@click.option("--drift", is_flag=True, help="Before the closing reconciliation, delete a report at the hub and change "
+              "another's status there behind the connector's back; show both found and repaired.")
+def demo(complaints, bad_share, seed, timeout_s, keep, with_updates, drift):
     """Run hub, portal simulator and connector on loopback; end with a table. Exit 0 only if all went through."""
     from .cli import setup_logging
 
@@ -243,7 +258,7 @@ def demo(complaints, bad_share, seed, timeout_s, keep, with_updates):
     folder = keep or Path(tempfile.mkdtemp(prefix="lapor-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        result = run_demo(complaints, bad_share, seed, folder.resolve(), timeout_s, with_updates=with_updates)
+        result = run_demo(complaints, bad_share, seed, folder.resolve(), timeout_s, with_updates=with_updates, drift=drift)
     finally:
         if keep is None:
             shutil.rmtree(folder, ignore_errors=True)
