@@ -122,8 +122,7 @@ def requeue_for_hub(session, complaint_id: int) -> int:
     """A report the hub lost goes out again, and with it every update of that report it
     had taken (the hub lost those too); per-complaint order puts the report first."""
     done = session.execute(update(OutboxItem).where(
-        OutboxItem.complaint_id == complaint_id, OutboxItem.target == "hub",
-        (OutboxItem.kind == KIND_REPORT) | (OutboxItem.state == "delivered")).values(
+        OutboxItem.complaint_id == complaint_id, OutboxItem.target == "hub", OutboxItem.state == "delivered").values(
         state="pending", attempts=0, next_attempt_at=utcnow(), finished_at=None, lease_owner=None, lease_until=None,
         updated_at=utcnow()))
     return done.rowcount

@@ -8,14 +8,15 @@ difference is classified:
 
 | kind                 | meaning                                              | --repair                                  |
 |----------------------|------------------------------------------------------|-------------------------------------------|
-| missing_at_hub       | sent (or dead) here, not at the hub                   | the report is queued again                |
+| missing_at_hub       | sent (or dead) here, not at the hub                   | the report and its updates are queued again (not a dead letter: the operator's) |
 | orphan               | at the hub under this connector, unknown here         | none: a person must look                  |
 | status_differs       | the national status differs                           | the hub's status is applied here (pushed on to the portal) |
 | content_differs      | the report's content hash differs                     | none: a person must look                  |
 | tracking_id_differs  | the hub knows it by another tracking id               | the hub's tracking id is taken            |
 
-Reports still on their way (a pending or in-flight outbox row) are left out: they
-are not missing, only not there yet. Each run is stored with its findings and what
+Reports with something still on its way to the hub (a pending or in-flight outbox
+row: the report or an update) are left out: not missing or different, only not
+there yet. Each run is stored with its findings and what
 was repaired, written to the audit log, and ends by giving the hub the audit chain's
 head (a checkpoint).
 """
@@ -51,10 +52,11 @@ class Finding:
 
 
 def local_entries(session) -> tuple[list[Entry], set[tuple[str, str]]]:
-    """This connector's reports, and the keys of those still on their way to the hub
-    (left out of the comparison: not missing, only not there yet)."""
+    """This connector's reports, and the keys of those with something still on its way
+    to the hub, the report or an update (left out of the comparison: not missing or
+    different, only not there yet)."""
     travelling = set(session.scalars(select(OutboxItem.complaint_id).where(
-        OutboxItem.kind == outbox.KIND_REPORT, OutboxItem.state.in_(("pending", "inflight")))))
+        OutboxItem.target == "hub", OutboxItem.state.in_(("pending", "inflight")))))
     rows = session.execute(select(Complaint.id, Complaint.channel_id, Complaint.source_ref, Complaint.tracking_id,
                                   Complaint.status, Complaint.content_hash))
     entries, skipped = [], set()
@@ -158,6 +160,11 @@ class Reconciler:
         complaint = session.scalars(select(Complaint).where(
             Complaint.channel_id == finding.channel_id, Complaint.source_ref == finding.source_ref)).one_or_none()
         if finding.kind == "missing_at_hub" and complaint is not None:
+            row = session.scalars(select(OutboxItem).where(
+                OutboxItem.idempotency_key == outbox.report_key(complaint.channel_id, complaint.source_ref))).one_or_none()
+            if row is not None and row.state in ("dead", "discarded"):
+                # The hub refused it, or an operator gave up on it: theirs to decide, not the night's.
+                return None if row.state == "discarded" else f"not repaired: dead letter o{row.id} (lapor-connector dlq)"
             updates = outbox.requeue_for_hub(session, complaint.id) - 1
             return "report queued again" + (f" with its {updates} update(s)" if updates else "")
         if finding.kind == "tracking_id_differs" and complaint is not None:

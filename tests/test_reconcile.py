@@ -18,7 +18,14 @@ import pytest
 import requests
 from click.testing import CliRunner
 from hub_helpers import ADMIN_TOKEN, KALSEL_TOKEN, auth, make_report, running_hub
-from peers import act, connected_world, connector_config, drain, running_portal
+from peers import (
+    act,
+    connected_world,
+    connector_config,
+    drain,
+    local_follow_up,
+    running_portal,
+)
 from sqlalchemy import insert, select
 
 from connector import audit
@@ -32,6 +39,7 @@ from connector.store.models import (
     AuditEntry,
     Complaint,
     IntakeItem,
+    OutboxItem,
     ReconcileFinding,
     ReconcileRun,
 )
@@ -171,6 +179,31 @@ def test_reports_still_on_their_way_are_not_findings(world):
     connector.pull("laporpaman")  # stored and queued, not delivered
     run = reconciler(connector).run()
     assert run.ours == 33 and run.theirs == 30 and run.counts == dict.fromkeys(KINDS, 0)
+
+
+def test_a_report_with_an_update_on_its_way_is_left_out_until_it_arrives(world):
+    _, hub, sim, portal, connector = world
+    target = next(c for c in complaints(connector) if sim.get(int(c.source_ref))["status"] == "baru")
+    local_follow_up(portal, int(target.source_ref), "Petugas sudah ke lokasi.", "proses")
+    connector.pull("laporpaman")  # the follow-up is queued for the hub, not sent
+    drift(hub, "PUT", target.tracking_id, "/status", {"status": "ditindaklanjuti"})
+    assert reconciler(connector).run().counts == dict.fromkeys(KINDS, 0)
+    drain(connector)
+    assert reconciler(connector).run().counts == dict.fromkeys(KINDS, 0)  # the follow-up made the same status
+
+
+def test_a_dead_report_missing_at_the_hub_is_left_to_the_operator(world):
+    _, hub, _, _, connector = world
+    lost = complaints(connector)[7]
+    drift(hub, "DELETE", lost.tracking_id)
+    with connector.store.transaction() as s:  # as if the hub had refused it
+        row = s.scalars(select(OutboxItem).where(OutboxItem.complaint_id == lost.id, OutboxItem.kind == "report")).one()
+        row.state, row.last_error = "dead", "rejected"
+    run = reconciler(connector).run(repair=True)
+    with connector.store.transaction() as s:
+        [finding] = s.scalars(select(ReconcileFinding).where(ReconcileFinding.run_id == run.id))
+        assert (finding.kind, finding.repair) == ("missing_at_hub", f"not repaired: dead letter o{row.id} (lapor-connector dlq)")
+        assert s.get(OutboxItem, row.id).state == "dead"
 
 
 def test_a_checkpoint_the_hub_refuses_is_recorded_on_the_run(world):
