@@ -98,6 +98,7 @@ class Reconciler:
         self.store, self.hub, self.hub_sync = store, hub, hub_sync
 
     def run(self, repair: bool = False, progress=None) -> ReconcileRun:
+        started = utcnow()
         with self.store.transaction() as session:
             ours, travelling = local_entries(session)
         buckets = buckets_for(len(ours))
@@ -116,12 +117,13 @@ class Reconciler:
                       if (f.channel_id, f.source_ref) not in travelling]
             if progress is not None:
                 progress(done, len(differing))
-        return self._record(found, buckets, len(ours) + len(travelling), answer["count"], len(differing), exchanged, repair)
+        return self._record(started, found, buckets, len(ours) + len(travelling), answer["count"], len(differing), exchanged,
+                            repair)
 
-    def _record(self, found, buckets, ours, theirs, differing, exchanged, repair) -> ReconcileRun:
+    def _record(self, started, found, buckets, ours, theirs, differing, exchanged, repair) -> ReconcileRun:
         counts = {kind: sum(1 for f in found if f.kind == kind) for kind in KINDS}
         with self.store.transaction() as session:
-            run = ReconcileRun(buckets=buckets, ours=ours, theirs=theirs, differing_buckets=differing,
+            run = ReconcileRun(started_at=started, buckets=buckets, ours=ours, theirs=theirs, differing_buckets=differing,
                                bytes_exchanged=exchanged, counts=counts, repair=repair)
             session.add(run)
             session.flush()
