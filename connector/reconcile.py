@@ -33,7 +33,7 @@ from sqlalchemy import select
 from . import audit, outbox
 from .canonical import canonical_json
 from .digest import Entry, bucket_of, buckets_for, digests
-from .errors import ConnectorError
+from .errors import ConnectorError, HubRejectedError
 from .store.models import Complaint, OutboxItem, ReconcileFinding, ReconcileRun
 from .sync import HubSyncContext, apply_hub_update
 from .timeutil import iso, utcnow
@@ -87,6 +87,13 @@ def compare(ours: list[Entry], theirs: list[Entry]) -> list[Finding]:
     return found
 
 
+def _hub_entries(listed, bucket: int) -> list[Entry]:
+    fields = set(Entry.__dataclass_fields__)
+    if not isinstance(listed, list) or not all(isinstance(e, dict) and set(e) == fields for e in listed):
+        raise HubRejectedError(f"the hub's listing of bucket {bucket} is not a list of entries with {', '.join(sorted(fields))}")
+    return [Entry(**e) for e in listed]
+
+
 def _size(body) -> int:
     return len(canonical_json(body).encode("utf-8"))
 
@@ -103,6 +110,8 @@ class Reconciler:
             ours, travelling = local_entries(session)
         buckets = buckets_for(len(ours))
         answer = self.hub.reconcile_digest(buckets)
+        if not isinstance(answer, dict) or not isinstance(answer.get("digests"), list) or len(answer["digests"]) != buckets:
+            raise HubRejectedError(f"the hub's reconciliation digest does not hold the {buckets} bucket digests asked for")
         exchanged = _size(answer)
         mine = digests(ours, buckets)
         differing = [i for i, (a, b) in enumerate(zip(mine, answer["digests"], strict=True)) if a != b]
@@ -113,7 +122,7 @@ class Reconciler:
         for done, bucket in enumerate(differing, start=1):
             theirs = self.hub.reconcile_bucket(bucket, buckets)
             exchanged += _size(theirs)
-            found += [f for f in compare(by_bucket.get(bucket, []), [Entry(**e) for e in theirs])
+            found += [f for f in compare(by_bucket.get(bucket, []), _hub_entries(theirs, bucket))
                       if (f.channel_id, f.source_ref) not in travelling]
             if progress is not None:
                 progress(done, len(differing))

@@ -12,10 +12,12 @@ import csv
 import hashlib
 import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+import responses
 from click.testing import CliRunner
 from hub_helpers import ADMIN_TOKEN, KALSEL_TOKEN, auth, make_report, running_hub
 from peers import (
@@ -32,6 +34,7 @@ from connector import audit
 from connector.canonical import canonical_json
 from connector.cli import main
 from connector.daemon import Daemon
+from connector.errors import HubRejectedError
 from connector.hub.bulk import bulk_insert_reports
 from connector.hub_client import HubClient
 from connector.reconcile import KINDS, Reconciler
@@ -309,3 +312,19 @@ def test_a_hundred_thousand_reports_with_37_differences(store, tmp_path):
         assert len(full.json()["entries"]) == N
         assert exchanged < 0.01 * len(full.content), (exchanged, len(full.content))
         assert in_sync.bytes_exchanged < 0.01 * len(canonical_json(full.json()["entries"]))
+
+
+@responses.activate
+@pytest.mark.parametrize("digest, bucket", [
+    ({"buckets": 16, "count": 1, "digests": ["0" * 16] * 8}, None),
+    (["not", "an", "object"], None),
+    ({"buckets": 16, "count": 1, "digests": ["0" * 16] * 16}, {"entries": [{"channel_id": "laporpaman"}]}),
+])
+def test_a_malformed_answer_from_the_hub_is_a_clear_error(store, digest, bucket):
+    responses.get("http://hub.test/api/v1/reconcile/digest", json=digest)
+    if bucket is not None:
+        responses.get(re.compile(r"http://hub\.test/api/v1/reconcile/buckets/\d+"), json=bucket)
+    with pytest.raises(HubRejectedError, match="bucket"):
+        Reconciler(store, HubClient("http://hub.test", "t"), HubSyncContext({})).run()
+    with store.transaction() as s:
+        assert s.scalars(select(ReconcileRun)).all() == []  # no run recorded from half an answer
