@@ -141,6 +141,11 @@ class Daemon:
             timezone="UTC",
         )
         self.web: ServerThread | None = None
+        # Guards moving the delivery job against shutdown: APScheduler's shutdown(wait=True)
+        # holds the job-store lock while it waits for running jobs, so a job that moved a
+        # job then would wait for it for ever.
+        self._wake_lock = threading.Lock()
+        self._stopping = False
 
     def start(self) -> None:
         self.connector.store.upgrade()
@@ -170,15 +175,20 @@ class Daemon:
         """New complaints and updates go out at once rather than at the next delivery tick."""
         stats = self.connector.pull(channel_id)
         if stats.accepted or stats.updates:
-            self.scheduler.modify_job("deliver", next_run_time=utcnow())
+            self._deliver_now()
 
     def _wake_delivery(self, stats) -> None:
         if stats.accepted or stats.commands or stats.ignored or stats.replies:
-            self.scheduler.modify_job("deliver", next_run_time=utcnow())
+            self._deliver_now()
 
     def _pull_hub_then_deliver(self) -> None:
         if self.connector.pull_hub().applied:
-            self.scheduler.modify_job("deliver", next_run_time=utcnow())
+            self._deliver_now()
+
+    def _deliver_now(self) -> None:
+        with self._wake_lock:
+            if not self._stopping:
+                self.scheduler.modify_job("deliver", next_run_time=utcnow())
 
     @staticmethod
     def _quiet(job):
@@ -196,6 +206,8 @@ class Daemon:
 
     def stop(self) -> None:
         self.connector.stop_event.set()
+        with self._wake_lock:
+            self._stopping = True
         self.scheduler.shutdown(wait=True)
         if self.web is not None:
             self.web.stop()

@@ -122,3 +122,30 @@ def test_the_health_endpoint_reports_the_outbox(tmp_path):
         assert body["status"] == "ok" and body["connector_id"] == "kalsel"
         assert body["outbox"]["report → hub"] == {"delivered": good}
         assert body["quarantine_open"] == len(sim.expected()["bad"])
+
+
+def test_stop_while_a_pull_is_about_to_wake_delivery_does_not_hang(tmp_path):
+    """APScheduler's shutdown holds its job-store lock while it waits for running jobs; a
+    pull that finishes then and moves the delivery job must not wait for that lock."""
+    import threading
+
+    from connector.daemon import Daemon
+    from connector.intake import IntakeStats
+
+    with running_hub(tmp_path) as (_, hub), running_portal(complaints=1, bad_share=0) as (_, portal):
+        daemon = Daemon(connector_config(tmp_path, hub.url, portal.url))
+        pulling = threading.Event()
+
+        def slow_pull(channel_id):
+            pulling.set()
+            daemon.connector.stop_event.wait(10)  # stop() has begun
+            time.sleep(0.3)  # … and the scheduler's shutdown holds its lock by now
+            return IntakeStats(accepted=1)
+
+        daemon.connector.pull = slow_pull
+        daemon.start()
+        assert pulling.wait(10)
+        stopper = threading.Thread(target=daemon.stop, daemon=True)
+        stopper.start()
+        stopper.join(15)
+        assert not stopper.is_alive(), "Daemon.stop() hung"
