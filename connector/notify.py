@@ -15,9 +15,12 @@ from __future__ import annotations
 from functools import lru_cache
 from string import Template
 
+from sqlalchemy import select
+
 from . import status as S
 from .outbox import enqueue
 from .resources import data_path
+from .store.models import OutboxItem
 
 NOTIFIED_CHANNELS = ("email", "sms")
 RECEIVED = "diterima"
@@ -64,7 +67,12 @@ def enqueue_notification(session, complaint, update: dict | None) -> bool:
         return False
     channel = complaint.report["source"]["channel"]
     payload = render(name, complaint.tracking_id, complaint.report.get("title", ""), (update or {}).get("message"), channel=channel)
-    key = f"notify/{complaint.channel_id}/{complaint.source_ref}/{(update or {}).get('update_id', RECEIVED)}"
+    # The acknowledgement is per tracking id: a report the hub lost and took again under a
+    # new id (reconciliation) tells the citizen the new one.
+    event = (update or {}).get("update_id") or f"{RECEIVED}/{complaint.tracking_id}"
+    key = f"notify/{complaint.channel_id}/{complaint.source_ref}/{event}"
+    if session.scalar(select(OutboxItem.id).where(OutboxItem.idempotency_key == key)) is not None:
+        return False  # already queued (or sent)
     enqueue(session, "notification", f"channel:{complaint.channel_id}", key, complaint.id, payload)
     return True
 

@@ -214,3 +214,23 @@ def test_a_leading_number_that_is_no_report_keeps_the_message_whole(sms):
     c = only_complaint(sms)
     assert c.report["body"] == "081298765432 ini nomor petugas yang minta pungli di Samsat Banjarbaru"
     assert c.report["category"]["code"] == "reformasi_birokrasi.pungutan_liar"
+
+
+def test_a_report_the_hub_lost_is_sent_again_and_the_citizen_told_its_new_tracking_id(sms):
+    from peers import ADMIN_TOKEN
+
+    from connector.reconcile import Reconciler
+
+    post(sms, sms_msg("gw-lost", "LAPORPAMAN Lampu jalan mati di Jl. Ahmad Yani km 3"))
+    drain(sms.connector)
+    old = only_complaint(sms).tracking_id
+    requests.delete(f"{sms.hub.url}/api/v1/admin/reports/{old}", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                    timeout=10).raise_for_status()
+    run = Reconciler(sms.connector.store, sms.connector.hub, sms.connector.hub_sync).run(repair=True)
+    assert run.counts["missing_at_hub"] == 1
+    drain(sms.connector)
+    new = only_complaint(sms).tracking_id
+    assert new != old and hub_report(sms.hub, new)["report"]["source"]["source_ref"] == "webhook:gw-lost"
+    first, second = sms.gateway.texts_to(E164)
+    assert old in first and new in second and old not in second
+    assert Reconciler(sms.connector.store, sms.connector.hub, sms.connector.hub_sync).run().counts["missing_at_hub"] == 0
