@@ -143,7 +143,7 @@ class Reconciler:
                 ref = audit.ref_of(f.channel_id, f.source_ref)
                 audit.record(session, "finding", ref, {"run": run.id, "kind": f.kind})
                 if note:
-                    audit.record(session, "repair", ref, {"run": run.id, "kind": f.kind, "done": note})
+                    audit.record(session, "repair", ref, {"run": run.id, "kind": f.kind, "done": audit.safe_id(note)})
             audit.record(session, "reconciled", None, {"run": run.id, **counts, "repair": repair})
             run.finished_at = utcnow()
         with self.store.transaction() as session:
