@@ -48,7 +48,10 @@ def write_example(tmp_path, edit):
     (lambda d: d["connector"].update(timezone="Asia/Banjarmasin"), "connector.timezone: unknown time zone 'Asia/Banjarmasin'"),
     (lambda d: d["retry"].update(max_attempts=0), "retry.max_attempts: 0 is less than the minimum of 1"),
     (lambda d: d["channels"][0]["credentials"].pop("token"), "credentials.token: required by the profile's auth type 'bearer'"),
-], ids=["missing-secret", "typo-key", "typo-channel-key", "missing-profile", "unknown-kind", "bad-timezone", "bad-number", "missing-credential"])
+    (lambda d: d["reconcile"].update(at="25:00"), "reconcile.at: '25:00' does not have the expected form (The time of day (HH:MM, the connector's time zone) of the nightly run.)"),
+    (lambda d: d["retention"].update(raw_days=-1), "retention.raw_days: -1 is less than the minimum of 0"),
+], ids=["missing-secret", "typo-key", "typo-channel-key", "missing-profile", "unknown-kind", "bad-timezone", "bad-number",
+        "missing-credential", "bad-reconcile-time", "negative-retention"])
 def test_a_bad_config_gets_one_line_naming_the_key(tmp_path, edit, line):
     result = invoke("check-config", write_example(tmp_path, edit))
     assert result.exit_code == 2
@@ -97,11 +100,6 @@ def test_mapping_try_names_every_problem_of_a_bad_record(tmp_path):
     assert "$.body: is missing or empty (source field 'isi')" in result.output
     assert "$.privacy.anonymous: is missing or empty (source field 'anonim')" in result.output
     assert "$.submitted_at: 'kemarin sore' is not a date and time in the form %Y-%m-%d %H:%M:%S (source field 'dibuat_pada')" in result.output
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path):
-    return f"sqlite:///{tmp_path / 'c.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
 
 
 def test_sync_once_status_review_and_quarantine_against_live_peers(tmp_path, store_url):
