@@ -458,13 +458,6 @@ def invoke(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'connector.db'}"
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 def logged(tmp_path, store_url):
     """(config path, store) of a connector with 10 audit entries; the hub URL goes nowhere."""

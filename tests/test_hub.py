@@ -485,15 +485,8 @@ def test_the_exchange_works_on_postgresql(tmp_path, pg_url):
         app.extensions["lapor_hub"].close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    return request.getfixturevalue("pg_url")
-
-
-def test_concurrent_batches_with_the_same_keys_create_each_report_once(tmp_path, any_store_url):
-    with running_hub(tmp_path, store_url=any_store_url) as (app, server):
+def test_concurrent_batches_with_the_same_keys_create_each_report_once(tmp_path, store_url):
+    with running_hub(tmp_path, store_url=store_url) as (app, server):
         batch = {"reports": [make_report(f"C-{i:02d}") for i in range(20)]}
         answers, failures = [], []
 

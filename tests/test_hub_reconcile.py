@@ -482,9 +482,8 @@ def hub_entries(engine, connector_id: str = "kalsel") -> tuple[list[Entry], list
     return [Entry(*row[1:]) for row in rows], [(row.id, row.tracking_id) for row in rows]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def bulk_app(request, tmp_path):
-    store_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+@pytest.fixture
+def bulk_app(tmp_path, store_url):
     app = create_app(hub_settings(tmp_path, store_url=store_url))
     yield app
     state(app).close()

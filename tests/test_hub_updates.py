@@ -803,15 +803,8 @@ def test_a_rule_waits_for_its_own_endpoint():
 # -- concurrency and PostgreSQL --------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
-    return request.getfixturevalue("pg_url")
-
-
-def test_concurrent_batches_of_the_same_updates_apply_each_once(tmp_path, any_store_url):
-    with running_hub(tmp_path, store_url=any_store_url) as (app, server):
+def test_concurrent_batches_of_the_same_updates_apply_each_once(tmp_path, store_url):
+    with running_hub(tmp_path, store_url=store_url) as (app, server):
         client = app.test_client()
         tids = [deliver(client, f"CC-{i}") for i in range(10)]
         batch = {"updates": [make_update(tid, f"cc-{i}", status="terverifikasi", occurred_at=at(10))

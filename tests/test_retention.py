@@ -26,9 +26,8 @@ from connector.store.models import (
 from connector.timeutil import utcnow
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def world(request, tmp_path):
-    store_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+@pytest.fixture
+def world(tmp_path, store_url):
     with connected_world(tmp_path, complaints=20, store_url=store_url) as (*_, connector):
         yield connector
 

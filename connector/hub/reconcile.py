@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..digest import Entry, buckets_for, digests, in_bucket
+from ..digest import Entry, buckets_for, digests
 from .store import HubReport
 
 # Wider than `buckets_for` picks: a caller may ask for any power of two in here.
@@ -49,7 +49,7 @@ def bucket(session: Session, connector_id: str, index: int, buckets: int) -> dic
     order. Raises ValueError for a bad bucket count or an index outside 0..buckets-1."""
     if not 0 <= index < _checked(buckets):
         raise ValueError(f"bucket {index} is not one of 0..{buckets - 1}")
-    found = in_bucket(entries(session, connector_id, (index, buckets)), index, buckets)
+    found = sorted(entries(session, connector_id, (index, buckets)), key=lambda e: e.key)
     return {"bucket": index, "buckets": buckets, "entries": [entry.as_dict() for entry in found]}
 
 
