@@ -56,7 +56,7 @@ from typing import IO
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from .canonical import canonical_json
+from lapor_exchange.canonical import canonical_json
 from .store.models import AuditEntry
 from .timeutil import as_utc, utcnow
 

@@ -230,7 +230,7 @@ def mapping_try(profile_path, sample, connector_id, tz_name, show_personal):
     """Map SAMPLE.json (one record, or a list of records) with PROFILE; print each report or its errors."""
     from zoneinfo import ZoneInfo
 
-    from .canonical import canonical_json
+    from lapor_exchange.canonical import canonical_json
     from .channels.base import RawItem
     from .mapping.profile import Profile, get_path
     from .normalize import Normalizer
@@ -278,7 +278,7 @@ def _register_subcommands() -> None:
         cli_ops,  # noqa: F401  (registers dlq, quarantine, review, sla on `main`)
     )
     from .demo import demo
-    from .hub.cli import hub
+    from lapor_hub.cli import hub
     from .sim.cli import portal_sim
 
     main.add_command(hub)

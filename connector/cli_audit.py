@@ -125,7 +125,7 @@ def audit_show(config_path, ref):
     """The whole history of one complaint, oldest first: seq, time, kind, data. REF is
     CHANNEL/SOURCE_REF (as the entries name it) or the hub's tracking id."""
     from . import audit as audit_log
-    from .canonical import canonical_json
+    from lapor_exchange.canonical import canonical_json
 
     config = load_config(config_path)
     with reading(config) as session:

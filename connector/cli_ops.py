@@ -21,7 +21,7 @@ from .cli import (
     store_session,
 )
 from .errors import ConfigError, ConnectorError
-from .validate import Problem
+from lapor_exchange.problems import Problem
 
 
 @main.group()
@@ -167,7 +167,7 @@ def review(config_path, with_warnings):
                             else Complaint.needs_review)
         shown = 0
         for c in session.scalars(query):
-            notes = [f"{r['field']}: {r['reason']}" + (f" (was '{c.report.get('category', {}).get('source_value')}')"
+            notes = [f"{r['field']}: {r['reason']}" + (f" (was '{c.report.get('source', {}).get('category_value')}')"
                      if r["field"] == "$.category" else "") for r in c.notes.get("review", [])]
             notes += c.notes.get("warnings", []) if with_warnings else []
             if notes:

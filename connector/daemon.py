@@ -29,7 +29,7 @@ from .store.db import Store
 from .sync import HubSyncContext, SyncStats, pull_hub_updates
 from .timeutil import utcnow
 from .web.app import create_app
-from .web.serve import ServerThread, parse_listen
+from lapor_exchange.wsgi import ServerThread, parse_listen
 
 log = logging.getLogger(__name__)
 

@@ -35,16 +35,16 @@ from .demo_reconcile import (
     run_reconcile_scenario,
 )
 from .demo_updates import UpdateResult, run_update_scenario
-from .hub.app import create_app as create_hub_app
-from .hub.settings import HubSettings
+from lapor_hub.app import create_app as create_hub_app
+from lapor_hub.settings import HubSettings
 from .hub_client import HubClient
 from .resources import data_path
 from .sim.api import create_app as create_portal_app
 from .sim.portal import PortalSim
 from .store.db import Store
 from .store.models import Complaint, IntakeItem, QuarantineItem
-from .validate import Problem
-from .web.serve import ServerThread
+from lapor_exchange.problems import Problem
+from lapor_exchange.wsgi import ServerThread
 
 HUB_TOKEN = "demo-hub-token"
 HUB_ADMIN_TOKEN = "demo-hub-admin-token"

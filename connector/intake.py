@@ -24,7 +24,7 @@ from threading import Event
 from sqlalchemy import select, update
 
 from . import audit, parts
-from .canonical import content_hash, sha256_bytes
+from lapor_exchange.canonical import content_hash, sha256_bytes
 from .channels.base import Channel, RawItem
 from .counters import Counters
 from .cursors import get_cursor, set_cursor

@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 from .channels.base import RawItem
 from .mapping.profile import Profile
 from .timeutil import iso
-from .validate import REPORT, Problem
-from .validate import problems as schema_problems
+from lapor_exchange.problems import Problem, report_problems
 
 SCHEMA_VERSION = "1"
 
@@ -70,10 +69,13 @@ class Normalizer:
     def map(self, item: RawItem, record: dict) -> Normalized:
         """The national report for a parsed record, validated."""
         mapped = self.profile.map(record, self.tz)
-        report = {"schema_version": SCHEMA_VERSION, "source": self.envelope(item), **mapped.fields}
+        fields = dict(mapped.fields)
+        # A profile may add to `source` (the raw category value); the envelope's members are ours.
+        source = {**fields.pop("source", {}), **self.envelope(item)}
+        report = {"schema_version": SCHEMA_VERSION, "source": source, **fields}
         found = list(mapped.problems)
         reported = {p.path for p in found}
-        found += [p for p in schema_problems(report, REPORT) if not _covered(p.path, reported)]
+        found += [p for p in report_problems(report) if not _covered(p.path, reported)]
         # A channel may note what it had to leave out while reading (an oversized attachment).
         warnings = list(record.get("_warnings") or []) + mapped.warnings
         return Normalized(None if found else report, found, warnings, mapped.review)

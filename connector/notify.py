@@ -17,7 +17,7 @@ from string import Template
 
 from sqlalchemy import select
 
-from . import status as S
+from lapor_exchange import status as S
 from .outbox import enqueue
 from .resources import data_path
 from .store.models import OutboxItem

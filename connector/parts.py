@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from .canonical import canonical_json, sha256_bytes
+from lapor_exchange.canonical import canonical_json, sha256_bytes
 from .channels.base import PartInfo, RawItem, ReplyRef
 from .store.models import Complaint, IntakeItem, MessagePart
 from .timeutil import utcnow

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from . import audit, outbox
-from .canonical import canonical_json
-from .digest import Entry, bucket_of, buckets_for, digests
+from lapor_exchange.canonical import canonical_json
+from lapor_exchange.digest import Entry, bucket_of, buckets_for, digests
 from .errors import ConnectorError, HubRejectedError
 from .store.models import Complaint, OutboxItem, ReconcileFinding, ReconcileRun
 from .sync import HubSyncContext, apply_hub_update

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from . import audit
-from .canonical import sha256_bytes
+from lapor_exchange.canonical import sha256_bytes
 from .counters import Counters
 from .store.models import Complaint, IntakeItem, MessagePart, StatusUpdate
 from .timeutil import utcnow

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import status as S
+from lapor_exchange import status as S
 from .delivery import Route, Sent
 from .errors import PermanentError, TransientError
 from .hub_client import HubClient

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from . import status as S
+from lapor_exchange import status as S
 from .store.models import Complaint
 from .timeutil import utcnow
 from .workdays import Calendar

@@ -24,7 +24,7 @@ from threading import Event
 from sqlalchemy import select
 
 from . import audit
-from . import status as S
+from lapor_exchange import status as S
 from .counters import Counters
 from .cursors import get_cursor, set_cursor
 from .mapping.statusmap import StatusMap, UnmappedStatusError
@@ -32,8 +32,7 @@ from .notify import enqueue_notification
 from .outbox import enqueue
 from .store.models import Complaint, SentMessage, StatusConflict, StatusUpdate
 from .timeutil import iso, utcnow
-from .validate import STATUS_UPDATE
-from .validate import problems as schema_problems
+from lapor_exchange.problems import update_problems
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +288,7 @@ def _feed_order(update) -> tuple:
 
 def apply_hub_update(session, update: dict, ctx: HubSyncContext) -> str:
     """Apply one national update (not seen before). Returns its state."""
-    problems = schema_problems(update, STATUS_UPDATE)
+    problems = update_problems(update)
     complaint = None
     if not problems:
         complaint = session.scalars(select(Complaint).where(Complaint.tracking_id == update["tracking_id"])).one_or_none()

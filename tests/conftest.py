@@ -148,7 +148,7 @@ def kannel_factory(tmp_path):
 def app(tmp_path):
     from hub_helpers import hub_settings
 
-    from connector.hub.app import create_app
+    from lapor_hub.app import create_app
 
     app = create_app(hub_settings(tmp_path))
     yield app

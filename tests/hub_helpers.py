@@ -12,9 +12,9 @@ import copy
 from contextlib import contextmanager
 from pathlib import Path
 
-from connector.hub.app import create_app
-from connector.hub.settings import HubSettings
-from connector.web.serve import ServerThread
+from lapor_hub.app import create_app
+from lapor_hub.settings import HubSettings
+from lapor_exchange.wsgi import ServerThread
 
 KALSEL_TOKEN = "tok-kalsel"
 KALTIM_TOKEN = "tok-kaltim"

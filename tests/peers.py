@@ -17,7 +17,7 @@ from connector import outbox
 from connector.daemon import Connector
 from connector.sim.api import create_app as create_portal_app
 from connector.sim.portal import PortalSim
-from connector.web.serve import ServerThread
+from lapor_exchange.wsgi import ServerThread
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTAL_TOKEN = "test-portal-token"

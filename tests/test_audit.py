@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from connector import audit
-from connector.canonical import canonical_json, sha256_bytes
+from lapor_exchange.canonical import canonical_json, sha256_bytes
 from connector.cli import main
 from connector.cli_audit import reading
 from connector.hub_client import HubClient

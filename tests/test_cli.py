@@ -71,7 +71,7 @@ def test_every_problem_is_listed_at_once(tmp_path):
 
 def test_a_broken_profile_is_reported_by_check_config(tmp_path):
     profile = tmp_path / "p.yaml"
-    profile.write_text(PROFILE.read_text().replace("transforms: [trim, {truncate: 300}]", "transforms: [trimm]"))
+    profile.write_text(PROFILE.read_text().replace("transforms: [trim, {truncate: 200}]", "transforms: [trimm]"))
     result = invoke("check-config", write_example(tmp_path, lambda d: d["channels"][0].update(profile=str(profile))))
     assert result.exit_code == 2
     assert "fields.title.transforms[0]: unknown transform 'trimm'" in result.output

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from connector import outbox
 from connector.cli import main
 from connector.daemon import Connector
-from connector.hub.store import HubAnswer
+from lapor_hub.store import HubAnswer
 from connector.hub_client import HubClient
 from connector.store.models import Complaint, OutboxItem
 from connector.timeutil import utcnow

@@ -25,14 +25,13 @@ from hub_helpers import (
 )
 from sqlalchemy import select
 
-from connector.canonical import content_hash
-from connector.errors import ConfigError
-from connector.hub import cli as hub_cli
-from connector.hub.app import create_app
-from connector.hub.faults import Faults, FaultsDisabledError, InvalidFaultRulesError
-from connector.hub.settings import load_settings
-from connector.hub.store import HubAnswer, HubReport
-from connector.validate import load_schema
+from lapor_exchange.canonical import content_hash
+from lapor_hub import cli as hub_cli
+from lapor_hub.app import create_app
+from lapor_hub.faults import Faults, FaultsDisabledError, InvalidFaultRulesError
+from lapor_hub.settings import ConfigError, load_settings
+from lapor_hub.store import HubAnswer, HubReport
+from lapor_exchange import capabilities, documents
 
 BATCH = "/api/v1/reports:batch"
 NO_UPDATES = {"hub": {"applied": 0, "stale": 0, "noop": 0}, "region": {"applied": 0, "stale": 0, "noop": 0}}
@@ -287,17 +286,31 @@ def test_stats_count_reports_keys_and_answers_per_connector(client):
 # -- OpenAPI -----------------------------------------------------------------------
 
 
-def test_openapi_document_describes_the_endpoints_and_embeds_the_report_schema(client):
+def test_openapi_document_is_the_published_contract_plus_the_reference_hubs_own_operations(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     doc = response.get_json()
+    published = documents.openapi()
     assert doc["openapi"] == "3.1.0"
-    assert {"/api/v1/reports:batch", "/api/v1/reports/{tracking_id}", "/api/v1/reports", "/api/v1/stats",
-            "/api/v1/health", "/api/v1/openapi.json"} <= set(doc["paths"])
-    assert doc["components"]["schemas"]["Report"] == load_schema("report")
-    batch = doc["paths"]["/api/v1/reports:batch"]["post"]
-    assert {"200", "400", "401", "422"} <= set(batch["responses"])
-    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, item in published["paths"].items():
+        assert {m: doc["paths"][path][m] for m in item} == item, path
+    for name, schema in published["components"]["schemas"].items():
+        assert doc["components"]["schemas"][name] == schema, name
+    extra = {(path, method) for path, item in doc["paths"].items() for method in item
+             if method not in published["paths"].get(path, {})}
+    assert ("/api/v1/health", "get") in extra and ("/api/v1/admin/reports/{tracking_id}/act", "post") in extra
+    assert all(doc["paths"][path][method]["tags"] == ["reference-hub"] for path, method in extra)
+    assert capabilities.offered(doc) == {"core", *capabilities.OPTIONAL}
+    # Drift and fault injection are listed only where the settings enable them.
+    assert "/api/v1/_faults" in doc["paths"] and "delete" in doc["paths"]["/api/v1/admin/reports/{tracking_id}"]
+
+
+def test_openapi_document_leaves_out_faults_and_drift_when_they_are_disabled(tmp_path):
+    app = create_app(hub_settings(tmp_path, faults_enabled=False))
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/_faults" not in doc["paths"] and "/api/v1/admin/reports/{tracking_id}/status" not in doc["paths"]
+    assert "delete" not in doc["paths"]["/api/v1/admin/reports/{tracking_id}"]
+    app.extensions["lapor_hub"].close()
 
 
 def test_unknown_path_and_wrong_method_answer_in_the_error_shape(client):

@@ -26,13 +26,13 @@ from hub_helpers import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from connector.canonical import canonical_json, content_hash
-from connector.digest import Entry, bucket_of, buckets_for, digests, in_bucket
+from lapor_exchange.canonical import canonical_json, content_hash
+from lapor_exchange.digest import Entry, bucket_of, buckets_for, digests, in_bucket
 from connector.errors import HubRejectedError
-from connector.hub.app import create_app
-from connector.hub.bulk import bulk_insert_reports
-from connector.hub.national import act
-from connector.hub.store import HubCheckpoint, HubReport, HubUpdate, tracking_id_for
+from lapor_hub.app import create_app
+from lapor_hub.bulk import bulk_insert_reports
+from lapor_hub.national import act
+from lapor_hub.store import HubCheckpoint, HubReport, HubUpdate, tracking_id_for
 from connector.hub_client import HubClient
 from connector.validate import problems as schema_problems
 from connector.validate import validator_for

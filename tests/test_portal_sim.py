@@ -19,7 +19,7 @@ from connector.sim import cli as sim_cli
 from connector.sim import seed as seeding
 from connector.sim.api import create_app
 from connector.sim.portal import InvalidTanggapan, PortalSim
-from connector.web.serve import ServerThread
+from lapor_exchange.wsgi import ServerThread
 
 TOKEN = "test-portal-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}

@@ -78,7 +78,8 @@ def test_privacy_flags_are_never_defaulted(profile):
 def test_unknown_category_falls_back_keeping_the_raw_value_for_review(profile):
     mapped = profile.map(variant(kategori="Pungutan Liar di Pasar"), WITA)
     assert mapped.problems == []
-    assert mapped.fields["category"] == {"code": "topik_lainnya", "label": "Topik Lainnya", "source_value": "Pungutan Liar di Pasar"}
+    assert mapped.fields["category"] == {"code": "topik_lainnya", "label": "Topik Lainnya"}
+    assert mapped.fields["source"] == {"category_value": "Pungutan Liar di Pasar"}
     assert mapped.review == [{"field": "$.category", "reason": "unknown value, fallback used from table 'categories'", "source": "kategori"}]
 
 

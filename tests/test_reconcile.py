@@ -31,11 +31,11 @@ from peers import (
 from sqlalchemy import insert, select
 
 from connector import audit
-from connector.canonical import canonical_json
+from lapor_exchange.canonical import canonical_json
 from connector.cli import main
 from connector.daemon import Daemon
 from connector.errors import HubRejectedError
-from connector.hub.bulk import bulk_insert_reports
+from lapor_hub.bulk import bulk_insert_reports
 from connector.hub_client import HubClient
 from connector.reconcile import KINDS, Reconciler
 from connector.store.models import (

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from connector.daemon import Connector
 from connector.store.models import Complaint, DeliveryReport, IntakeItem
 from connector.web.app import create_app
-from connector.web.serve import ServerThread
+from lapor_exchange.wsgi import ServerThread
 
 SECRET = "kannel-secret-0123456789"
 PHONE = "6281234567890"

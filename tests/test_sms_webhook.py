@@ -23,7 +23,7 @@ from connector.daemon import Connector
 from connector.sms.text import encoding_of, gsm7_length, ucs2_length
 from connector.store.models import Complaint, IntakeItem, MessagePart, StatusUpdate
 from connector.web.app import create_app
-from connector.web.serve import ServerThread
+from lapor_exchange.wsgi import ServerThread
 
 SECRET = "rahasia-gateway-0123456789"
 SENDER = "081234567890"

@@ -13,8 +13,8 @@ import pytest
 from peers import KALSEL_TOKEN, drain, make_connector, running_hub, running_portal
 from sqlalchemy import func, select
 
-from connector.hub.national import act
-from connector.hub.store import HubReport, HubUpdate
+from lapor_hub.national import act
+from lapor_hub.store import HubReport, HubUpdate
 from connector.hub_client import HubClient
 from connector.store.models import Complaint, StatusConflict, StatusUpdate
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from test_profile import GOOD
 
 from connector import outbox
-from connector.canonical import canonical_json
+from lapor_exchange.canonical import canonical_json
 from connector.channels.base import RawItem
 from connector.errors import describe
 from connector.intake import get_cursor, ingest, set_cursor

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from test_profile import GOOD
 
 from connector import sync
-from connector.canonical import canonical_json
+from lapor_exchange.canonical import canonical_json
 from connector.channels.base import RawItem
 from connector.intake import ingest
 from connector.mapping.profile import Profile

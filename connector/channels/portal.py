@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from ..canonical import canonical_json, sha256_bytes
+from lapor_exchange.canonical import canonical_json, sha256_bytes
 from ..errors import ConfigError, SourceRejectedError, SourceUnavailableError
 from ..http import classify, classify_exception
 from ..mapping.profile import MISSING, get_path

@@ -59,7 +59,7 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from ..canonical import canonical_json
+from lapor_exchange.canonical import canonical_json
 from ..errors import ConfigError, SourceRejectedError, SourceUnavailableError, describe
 from ..sms.text import encoding_of, parse_udh
 from .base import Batch, ProbeResult, RawItem

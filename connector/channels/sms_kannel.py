@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..canonical import canonical_json
+from lapor_exchange.canonical import canonical_json
 from ..errors import ConfigError, SourceRejectedError, SourceUnavailableError
 from ..http import classify, classify_exception
 from ..sms.text import decode_body, encoding_of, udh_from_kannel

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from .. import status as S
+from lapor_exchange import status as S
 from .profile import MISSING, get_path
 
 IGNORE = "ignore"

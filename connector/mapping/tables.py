@@ -119,9 +119,11 @@ class RegionIndex:
     """
 
     def __init__(self, entries: list[tuple[str, str, int]]):
-        # entries: (alias, code, depth)
+        # entries: (alias, code, depth); the first name given for a code is its own name
         self._code_of = {}
+        self._name_of: dict[str, str] = {}
         for alias, code, depth in entries:
+            self._name_of.setdefault(code, alias)
             self._code_of.setdefault(table_key(alias), (code, depth))
         aliases = sorted(self._code_of, key=len, reverse=True)
         body = "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in aliases)
@@ -139,6 +141,10 @@ class RegionIndex:
                     names = [row["name"], *filter(None, (row.get("aliases") or "").split("|"))]
                     entries.extend((n.strip(), row["code"], depth) for n in names if n.strip())
         return cls(entries)
+
+    def name(self, code: str) -> str | None:
+        """The region's own name ("Kota Banjarbaru" for 63.72)."""
+        return self._name_of.get(code)
 
     def find(self, text: str) -> str | None:
         if not self._pattern or not text:

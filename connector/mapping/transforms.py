@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from ..filenames import safe_filename
-from ..validate import is_email
+from lapor_exchange.problems import is_email
 
 _MISSING_ARG = object()
 
@@ -215,6 +215,14 @@ def _region(value, arg, ctx):
     if code is None:
         raise TransformError("names no known region")
     return code
+
+
+@transform("region_name")
+def _region_name(value, arg, ctx):
+    """The name of the most specific region named in free text ("Kota Banjarbaru"), or nothing:
+    a place for channels whose citizens write no address of their own (SMS, email)."""
+    code = ctx.regions.find(_text(value))
+    return ctx.regions.name(code) if code is not None else None
 
 
 @transform("region_code")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from ..web.serve import serve_forever
+from lapor_exchange.wsgi import serve_forever
 from .api import create_app
 from .portal import PortalSim
 

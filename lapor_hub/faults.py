@@ -28,8 +28,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ..validate import problems as schema_problems
-from ..validate import validator_for
+from lapor_exchange.problems import problems as schema_problems
+from lapor_exchange.problems import validator_for
 
 STATUS, DROP_AFTER_SAVE, DELAY, SHUFFLE, DUPLICATE = "status", "drop_after_save", "delay", "shuffle", "duplicate"
 REPORTS_BATCH, UPDATES_BATCH, FEED = "reports:batch", "updates:batch", "updates"

@@ -9,18 +9,28 @@ comes back at once, each with its key path, in one `ConfigError`. Tests build
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import yaml
 from sqlalchemy.engine import make_url
 
-from ..errors import ConfigError
-from ..validate import problems as schema_problems
-from ..validate import validator_for
-from ..yamlfile import read_yaml
+from lapor_exchange.problems import problems as schema_problems
+from lapor_exchange.problems import validator_for
 
 DEFAULT_LISTEN = "127.0.0.1:8701"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """The hub's configuration is wrong: every problem, one per line, each naming its key."""
+
+    def __init__(self, problems: list[str], source: str = "hub config"):
+        self.problems, self.source = list(problems), source
+        super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,34 @@ def _schema_validator():
 def load_settings(path: str | Path, environ=None) -> HubSettings:
     """Read and check the hub YAML at `path`. Raises ConfigError naming every problem."""
     path = Path(path)
-    data = read_yaml(path, environ=environ)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError([f"cannot read it: {exc}"], source=str(path)) from exc
+    problems: list[str] = []
+    data = _expand(data, os.environ if environ is None else environ, problems, "$")
+    if problems:
+        raise ConfigError(problems, source=str(path))
     return settings_from_data(data, base_dir=path.resolve().parent, source=str(path))
+
+
+def _expand(value, environ, problems: list[str], path: str):
+    """`${NAME}` (must be set) and `${NAME:-fallback}` in string values, recursively."""
+    if isinstance(value, dict):
+        return {k: _expand(v, environ, problems, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, environ, problems, f"{path}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match) -> str:
+        if environ.get(match.group(1)):
+            return environ[match.group(1)]
+        if match.group(2) is None:
+            problems.append(f"{path}: environment variable {match.group(1)} is not set")
+        return match.group(2) or ""
+
+    return _ENV_REF.sub(substitute, value)
 
 
 def settings_from_data(data, base_dir: Path, source: str = "hub config") -> HubSettings:

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
-from ..digest import key_hash
+from lapor_exchange.digest import key_hash
 
 # Tracking ids are opaque strings to everyone else; here they are the row id
 # plus an offset, so the first ones have 7 digits like LAPOR!'s old ids.

@@ -19,8 +19,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import sessionmaker
 
-from ..validate import STATUS_UPDATE, load_schema, validator_for
-from ..validate import problems as schema_problems
+from lapor_exchange.documents import STATUS_UPDATE
+from lapor_exchange.documents import schema as load_schema
+from lapor_exchange.problems import problems as schema_problems
+from lapor_exchange.problems import validator_for
 from .feed import update_view
 from .updates import (
     ILLEGAL_TRANSITION,

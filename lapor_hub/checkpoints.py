@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..validate import problems as schema_problems
-from ..validate import validator_for
+from lapor_exchange.problems import problems as schema_problems
+from lapor_exchange.problems import validator_for
 from .store import HubCheckpoint, begin_writing
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,11 @@ from collections.abc import Callable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..canonical import canonical_json, sha256_bytes
-from ..validate import REPORT, load_schema, validator_for
-from ..validate import problems as schema_problems
+from lapor_exchange.canonical import canonical_json, sha256_bytes
+from lapor_exchange.documents import REPORT
+from lapor_exchange.documents import schema as load_schema
+from lapor_exchange.problems import problems as schema_problems
+from lapor_exchange.problems import validator_for
 from . import exchange
 from .store import HubReport, HubUpdate, begin_writing, row_id_for, tracking_id_for
 

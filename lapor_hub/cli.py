@@ -12,11 +12,11 @@ from __future__ import annotations
 import click
 from sqlalchemy.orm import sessionmaker
 
-from ..errors import ConfigError
-from ..status import STATUSES
-from ..web.serve import serve_forever
+from lapor_exchange.status import STATUSES
+from lapor_exchange.wsgi import serve_forever
+
 from .national import NATIONAL_ACTORS, ActError, act
-from .settings import HubSettings, load_settings
+from .settings import ConfigError, HubSettings, load_settings
 from .store import OldStoreError, open_store
 
 

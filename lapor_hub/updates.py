@@ -33,10 +33,10 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..canonical import content_hash
-from ..status import HUB, REGION, illegal_transition_reason, is_transition_allowed, wins
-from ..validate import STATUS_UPDATE
-from ..validate import problems as schema_problems
+from lapor_exchange.canonical import content_hash
+from lapor_exchange.status import HUB, REGION, illegal_transition_reason, is_transition_allowed, wins
+from lapor_exchange.documents import STATUS_UPDATE
+from lapor_exchange.problems import problems as schema_problems
 from .store import HubReport, HubUpdate, begin_writing
 
 log = logging.getLogger(__name__)

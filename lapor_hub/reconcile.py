@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..digest import Entry, buckets_for, digests
+from lapor_exchange.digest import Entry, buckets_for, digests
 from .store import HubReport
 
 # Wider than `buckets_for` picks: a caller may ask for any power of two in here.

@@ -24,9 +24,9 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only, sessionmaker
 
-from ..canonical import canonical_json, sha256_bytes
-from ..validate import REPORT
-from ..validate import problems as schema_problems
+from lapor_exchange.canonical import canonical_json, sha256_bytes
+from lapor_exchange.documents import REPORT
+from lapor_exchange.problems import problems as schema_problems
 from . import checkpoints, feed
 from .store import HubAnswer, HubReport, begin_writing, row_id_for, tracking_id_for
 from .updates import iso_or_none

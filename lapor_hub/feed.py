@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..status import HUB, REGION
+from lapor_exchange.status import HUB, REGION
 from .store import HubReport, HubUpdate
 from .updates import RECORDED
 

@@ -32,7 +32,7 @@ def health():
 
 @reports_api.get("/openapi.json")
 def openapi():
-    return openapi_document()
+    return openapi_document(hub().settings.faults_enabled)
 
 
 @reports_api.post("/reports:batch")
