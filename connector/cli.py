@@ -101,6 +101,8 @@ def check_config(config_path, probe):
 
 
 def _probe(config, built) -> int:
+    from lapor_exchange import capabilities
+
     from .hub_client import HubClient
 
     failed = 0
@@ -108,12 +110,18 @@ def _probe(config, built) -> int:
         result = channel.probe()
         failed += not result.ok
         click.echo(f"  channel {cid}: {'ok' if result.ok else 'FAILED'}: {result.detail}")
+    hub = HubClient.from_config(config)
     try:
-        HubClient.from_config(config).stats()
-        click.echo("  hub: ok")
+        offered = capabilities.offered(hub.document())
+        hub.find_report("probe", "probe")  # a core call with the token: is it accepted?
     except ConnectorError as exc:
         failed += 1
         click.echo(f"  hub: FAILED: {exc}")
+    else:
+        missing = [c for c in capabilities.OPTIONAL if c not in offered]
+        core = "" if capabilities.CORE in offered else " (its document lacks core operations)"
+        click.echo(f"  hub: ok{core}; offers {', '.join(c for c in capabilities.OPTIONAL if c in offered) or 'the core only'}"
+                   + (f"; not: {', '.join(missing)}" if missing else ""))
     return 1 if failed else 0
 
 
@@ -144,6 +152,7 @@ def sync(config_path, once, timeout):
     connector = open_connector(config_path)
     deadline = time.monotonic() + timeout
     try:
+        connector.discover(announce=True)
         while True:
             stats = connector.cycle()
             _print_cycle(stats)
@@ -163,11 +172,13 @@ def _print_cycle(stats) -> None:
                    f"{s.duplicates} repeats, {s.revisions} revisions")
     h = stats.hub_updates
     if h.received:
-        click.echo(f"hub feed: {h.received} national updates, {h.applied} applied, {h.superseded} superseded, "
+        click.echo(f"hub: {h.received} national updates, {h.applied} applied, {h.superseded} superseded, "
                    f"{h.noop} without change, {h.duplicates} repeats, {h.parked} parked")
     for route, d in stats.delivery.items():
         if d.batches:
             click.echo(f"{route}: {d.delivered} delivered ({d.duplicates} already there), {d.retried} to retry, {d.dead} dead")
+        if d.held:
+            click.echo(f"{route}: {d.held} held: the hub does not offer what this route needs")
     for error in stats.errors:
         click.echo(f"error: {error}", err=True)
 
@@ -175,25 +186,35 @@ def _print_cycle(stats) -> None:
 @main.command()
 @CONFIG_OPTION
 def status(config_path):
-    """Counts: complaints, outbox states, open quarantine, the last reconciliation."""
-    from . import outbox
-    from .store.models import Complaint, QuarantineItem, ReconcileRun
+    """Counts: complaints, outbox states, open quarantine, the hub's capabilities, the last reconciliation."""
+    from . import hub_capabilities, outbox
+    from .store.models import Complaint, OutboxItem, QuarantineItem, ReconcileRun
 
     with store_session(config_path) as (_, session):
         complaints = session.scalar(select(func.count()).select_from(Complaint))
         routes = outbox.counts_by_route(session)
+        held = dict(session.execute(select(OutboxItem.target, func.max(OutboxItem.last_error))
+                                    .where(OutboxItem.state == "held").group_by(OutboxItem.target)).all())
         open_q = session.scalar(select(func.count()).select_from(QuarantineItem).where(QuarantineItem.state == "open"))
         last = session.scalars(select(ReconcileRun).order_by(ReconcileRun.id.desc()).limit(1)).first()
+        caps = hub_capabilities.load(session)
     click.echo(f"complaints: {complaints}")
     click.echo("outbox:" + ("" if routes else " empty"))
     for (kind, target), states in sorted(routes.items()):
-        click.echo(f"  {kind} → {target}: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
+        why = f" ({held[target]})" if states.get("held") and target in held else ""
+        click.echo(f"  {kind} → {target}: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())) + why)
     click.echo(f"quarantine (open): {open_q}")
+    if caps is None:
+        click.echo("hub capabilities: not read yet")
+    else:
+        click.echo(f"hub capabilities (read {caps.checked_at.isoformat(timespec='seconds')}): {caps.describe()}")
+        for capability in caps.missing:
+            click.echo(f"  without {capability}: {hub_capabilities.INSTEAD[capability]}")
     if last is None:
         click.echo("reconciliation: never run")
     else:
         found = ", ".join(f"{v} {k}" for k, v in last.counts.items() if v) or "no difference"
-        click.echo(f"reconciliation: run {last.id} at {last.started_at.isoformat(timespec='seconds')}: {found}"
+        click.echo(f"reconciliation: run {last.id} at {last.started_at.isoformat(timespec='seconds')} ({last.method}): {found}"
                    + (f" ({last.error})" if last.error else ""))
 
 

@@ -61,7 +61,7 @@ def audit_verify(config_path, offline):
     config = load_config(config_path)
     # The hub's checkpoints first: each names an entry committed before it was posted, so
     # the local walk that follows must contain it.
-    checkpoints, hub_problem = ([], None) if offline else _hub_checkpoints(config)
+    checkpoints, hub_problem, kept = ([], None, True) if offline else _hub_checkpoints(config)
     if hub_problem:
         click.echo(f"hub unreachable: {hub_problem}; only the local chain is verified", err=True)
     with reading(config) as session:
@@ -71,24 +71,32 @@ def audit_verify(config_path, offline):
         click.echo(f"audit log BROKEN{where}: {result.broken.reason}")
         sys.exit(EXIT_BROKEN)
     note = " (offline: the hub's checkpoints were not checked)" if offline else ""
+    if not kept:
+        note = " (the hub keeps no audit checkpoints: the local chain only)"
     click.echo(f"audit log OK: {result.entries} entries, head {result.head_seq} {result.head_hash[:12]}, "
                f"{result.checkpoints_matched} checkpoints match{note}")
     if hub_problem:
         sys.exit(EXIT_HUB_UNREACHABLE)
 
 
-def _hub_checkpoints(config) -> tuple[list[dict], str | None]:
+def _hub_checkpoints(config) -> tuple[list[dict], str | None, bool]:
+    """(the hub's checkpoints, why they could not be read, whether the hub keeps any)."""
+    from lapor_exchange.capabilities import AUDIT_CHECKPOINTS, offered
+
     from .hub_client import HubClient
 
+    hub = HubClient.from_config(config)
     try:
-        checkpoints = HubClient.from_config(config).checkpoints()
+        if AUDIT_CHECKPOINTS not in offered(hub.document()):
+            return [], None, False
+        checkpoints = hub.checkpoints()
     except ConnectorError as exc:
-        return [], str(exc)
+        return [], str(exc), True
     except (KeyError, TypeError):
-        return [], "the hub's answer holds no checkpoint list"
+        return [], "the hub's answer holds no checkpoint list", True
     if not isinstance(checkpoints, list):
-        return [], "the hub's answer holds no checkpoint list"
-    return checkpoints, None
+        return [], "the hub's answer holds no checkpoint list", True
+    return checkpoints, None, True
 
 
 @audit.command("export")

@@ -212,25 +212,31 @@ def reconcile(ctx, config_path, repair):
     """Compare this connector's store with the hub's view; every difference is recorded (and repaired)."""
     if ctx.invoked_subcommand is not None:
         return
-    from .reconcile import KINDS, Reconciler
+    from lapor_exchange.capabilities import AUDIT_CHECKPOINTS
+
+    from .reconcile import KINDS
 
     connector = open_connector(config_path)
     try:
+        connector.discover()
         with click.progressbar(length=1, label="buckets that differ", file=sys.stderr) as bar:
             def progress(done, total):
                 bar.length = max(total, 1)
                 bar.update(done - bar.pos)
-            run = Reconciler(connector.store, connector.hub, connector.hub_sync).run(repair=repair, progress=progress)
+            run = connector.reconciler().run(repair=repair, progress=progress)
     except ConnectorError as exc:
         click.echo(f"reconciliation failed: {exc}", err=True)
         sys.exit(3)
     finally:
         connector.close()
     click.echo(f"run {run.id}: {run.ours} reports here, {run.theirs} at the hub, {run.differing_buckets} of {run.buckets} "
-               f"buckets differ, {run.bytes_exchanged} bytes exchanged")
+               f"buckets differ, {run.bytes_exchanged} bytes exchanged ({run.method})")
     for kind in KINDS:
         click.echo(f"  {kind:<20} {run.counts.get(kind, 0)}")
-    click.echo(f"audit checkpoint: {'entry ' + str(run.checkpoint_seq) if run.checkpoint_seq else run.error}")
+    if not connector.capabilities.has(AUDIT_CHECKPOINTS):
+        click.echo("audit checkpoint: the hub keeps none (the audit log is verified on this server only)")
+    else:
+        click.echo(f"audit checkpoint: {'entry ' + str(run.checkpoint_seq) if run.checkpoint_seq else run.error}")
     sys.exit(0 if not any(run.counts.values()) else 1)
 
 

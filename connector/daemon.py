@@ -1,7 +1,9 @@
 """The daemon: wires the plain job functions to APScheduler and serves the web app.
 
 Jobs: one pull job per pulling channel (every `poll_every_s`) and one delivery
-job (every `delivery.every_s`), each with at most one instance running. SIGTERM
+job (every `delivery.every_s`), each with at most one instance running; the
+hub's capabilities are read at start and every `hub.discover_every_s`, and
+national updates come from the hub's feed or, without one, report by report. SIGTERM
 or SIGINT sets a stop event that the jobs check between batches, then the
 scheduler waits for running jobs to finish their transaction: nothing is left
 half written (and a SIGKILL is covered by the outbox leases and the cursors).
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -20,8 +23,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from . import channels as channel_kinds
 from .delivery import Deliverer, DeliveryStats
 from .errors import ConnectorError, describe
+from lapor_exchange.capabilities import UPDATES_FEED
+
 from .http import RetryPolicy
+from .hub_capabilities import HubCapabilities, discover
 from .hub_client import HubClient
+from .hub_poll import poll_hub_reports
 from .intake import IntakeStats, pull_channel, sweep_parts
 from .normalize import Normalizer
 from .routes import HubUpdateRoute, NotificationRoute, PushRoute, ReportRoute
@@ -32,6 +39,7 @@ from .web.app import create_app
 from lapor_exchange.wsgi import ServerThread, parse_listen
 
 log = logging.getLogger(__name__)
+DISCOVERY_RETRY_S = 30.0
 
 
 @dataclass
@@ -52,12 +60,14 @@ class Connector:
         self.normalizers = {cid: Normalizer(ch.profile, config.connector_id, config.tz, ch.record)
                             for cid, ch in self.channels.items()}
         self.hub = HubClient.from_config(config)
+        self.capabilities = HubCapabilities()
+        self._discovery_tried = -DISCOVERY_RETRY_S
         batch = int(config.hub["batch_size"])
         routes = [ReportRoute(self.hub, batch), HubUpdateRoute(self.hub, batch)]
         routes += [PushRoute(ch) for ch in self.channels.values() if ch.can_push]
         routes += [NotificationRoute(ch) for ch in self.channels.values() if ch.can_notify]
         self.deliverer = Deliverer(self.store, RetryPolicy.from_config(config.retry), routes,
-                                   lease_s=float(config.delivery["lease_s"]))
+                                   lease_s=float(config.delivery["lease_s"]), capabilities=self.capabilities)
         self.hub_sync = HubSyncContext({cid: ch.profile.status for cid, ch in self.channels.items()})
         self.stop_event = threading.Event()
         self.on_received = None  # the daemon wakes delivery when a pushed message came in
@@ -69,10 +79,25 @@ class Connector:
 
     def reconcile(self):
         """Job: compare with the hub, repair if configured, give the hub the audit chain's head."""
+        settings = self.config.data["reconcile"]
+        return self.reconciler().run(repair=bool(settings["repair"]))
+
+    def reconciler(self):
         from .reconcile import Reconciler
 
-        settings = self.config.data["reconcile"]
-        return Reconciler(self.store, self.hub, self.hub_sync).run(repair=bool(settings["repair"]))
+        self._know_capabilities()
+        return Reconciler(self.store, self.hub, self.hub_sync, self.capabilities)
+
+    def discover(self, announce: bool = False) -> bool:
+        """Job: read which optional capabilities the hub offers (logs what it lacks)."""
+        self._discovery_tried = time.monotonic()
+        return discover(self.store, self.hub, self.capabilities, announce=announce)
+
+    def _know_capabilities(self) -> None:
+        """Before the first call that depends on them: read the hub's capabilities (again
+        every half minute while the hub cannot be reached and nothing is known)."""
+        if self.capabilities.checked_at is None and time.monotonic() - self._discovery_tried >= DISCOVERY_RETRY_S:
+            self.discover(announce=True)
 
     def apply_retention(self):
         """Job: erase what is past its retention period."""
@@ -97,14 +122,20 @@ class Connector:
 
     def deliver(self) -> dict[str, DeliveryStats]:
         """Job: deliver what is due; statistics per route."""
+        self._know_capabilities()
         return self.deliverer.deliver_due(self.stop_event)
 
     def pull_hub(self) -> SyncStats:
-        """Job: read the hub's feed of national updates."""
+        """Job: national updates from the hub's feed, or report by report from a hub without one."""
+        self._know_capabilities()
         try:
-            return pull_hub_updates(self.store, self.hub, self.hub_sync, stop=self.stop_event)
+            if self.capabilities.has(UPDATES_FEED):
+                return pull_hub_updates(self.store, self.hub, self.hub_sync, stop=self.stop_event)
+            sync = self.config.data["sync"]
+            return poll_hub_reports(self.store, self.hub, self.hub_sync, limit=int(sync["poll_batch"]),
+                                    rate_per_s=float(sync["poll_rate_per_s"]), stop=self.stop_event)
         except ConnectorError as exc:
-            log.warning("hub feed failed (%s): %s", exc.code, exc)
+            log.warning("national updates not read (%s): %s", exc.code, exc)
             raise
 
     def cycle(self) -> CycleStats:
@@ -119,7 +150,7 @@ class Connector:
         try:
             stats.hub_updates = self.pull_hub()
         except ConnectorError as exc:
-            stats.errors.append(f"hub feed: {exc}")
+            stats.errors.append(f"national updates: {exc}")
         stats.delivery = self.deliver()
         return stats
 
@@ -149,6 +180,7 @@ class Daemon:
 
     def start(self) -> None:
         self.connector.store.upgrade()
+        self.connector.discover(announce=True)
         now = utcnow()
         for channel_id, channel in self.connector.channels.items():
             if channel.pulls:
@@ -157,6 +189,8 @@ class Daemon:
                                        id=f"pull:{channel_id}", next_run_time=now)
         self.scheduler.add_job(self._quiet(self.connector.deliver), "interval", seconds=float(self.config.delivery["every_s"]),
                                id="deliver", next_run_time=now)
+        self.scheduler.add_job(self._quiet(self._discover_then_deliver), "interval",
+                               seconds=float(self.config.hub["discover_every_s"]), id="hub:capabilities")
         self.scheduler.add_job(self._quiet(self.connector.sweep_parts), "interval", seconds=30, id="sweep:parts")
         hour, minute = self.config.data["reconcile"]["at"].split(":")
         self.scheduler.add_job(self._quiet(self.connector.reconcile), "cron", hour=int(hour), minute=int(minute),
@@ -179,6 +213,12 @@ class Daemon:
 
     def _wake_delivery(self, stats) -> None:
         if stats.accepted or stats.commands or stats.ignored or stats.replies:
+            self._deliver_now()
+
+    def _discover_then_deliver(self) -> None:
+        """A capability that came (status-push) releases held rows at the next delivery: now."""
+        before = self.connector.capabilities.offered
+        if self.connector.discover() and self.connector.capabilities.offered != before:
             self._deliver_now()
 
     def _pull_hub_then_deliver(self) -> None:

@@ -7,6 +7,8 @@ load and send it, then record per item in one transaction: delivered, dead (with
 the reason, the rest of the batch is not held up) or retry later. A transient
 failure puts the items back with a backoff (Retry-After honoured) and pauses the
 whole target until then; the attempt cap or a permanent failure makes them dead.
+A route may need a capability of the hub (`needs`): while the hub lacks it, the
+route's rows are held (not sent, not retried, not dead) and released when it comes.
 Nothing here decides retryability from HTTP details; `connector.http` does.
 """
 
@@ -66,6 +68,7 @@ class Route:
     kind: str = ""
     target: str = ""
     batch_size: int = 100
+    needs: str | None = None  # a capability of the hub this route calls (None: the core)
 
     def load(self, session, items) -> list:
         """What to send for each claimed item (same order), read inside the claim's transaction."""
@@ -90,11 +93,14 @@ class DeliveryStats(Counters):
     retried: int = 0
     dead: int = 0
     lost_leases: int = 0
+    held: int = 0
 
 
 class Deliverer:
-    def __init__(self, store: Store, policy: RetryPolicy, routes: list[Route], lease_s: float = 120.0, owner: str = ""):
+    def __init__(self, store: Store, policy: RetryPolicy, routes: list[Route], lease_s: float = 120.0, owner: str = "",
+                 capabilities=None):
         self.store = store
+        self.capabilities = capabilities  # HubCapabilities, or None: every route's needs are met
         self.policy = policy
         self.routes = routes
         self.lease_s = lease_s
@@ -115,6 +121,8 @@ class Deliverer:
 
     def _drain(self, route: Route, stop: Event | None, max_batches: int | None) -> DeliveryStats:
         total = DeliveryStats()
+        if not self._route_open(route, total):
+            return total
         while not (stop is not None and stop.is_set()) and time.monotonic() >= self.paused_until.get(route.target, 0):
             if max_batches is not None and total.batches >= max_batches:
                 break
@@ -123,6 +131,19 @@ class Deliverer:
                 break
             total += self._send(route, batch)
         return total
+
+    def _route_open(self, route: Route, stats: DeliveryStats) -> bool:
+        """Hold the route's rows while the hub lacks what it needs; release them when it has it."""
+        if route.needs is None or self.capabilities is None:
+            return True
+        available = self.capabilities.has(route.needs)
+        with self.store.transaction() as session:
+            if available:
+                outbox.release(session, route.kind, route.target)
+            else:
+                stats.held += outbox.hold(session, route.kind, route.target, "capability_missing",
+                                          f"waiting for hub capability {route.needs}")
+        return available
 
     def _claim(self, route: Route) -> list[tuple[int, int, object]]:
         with self.store.transaction() as session:

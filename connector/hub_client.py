@@ -1,8 +1,10 @@
-"""Client for the national hub's exchange API (/api/v1, see docs/design.md).
+"""Client for the national hub's exchange API (/api/v1, the contract in lapor_exchange).
 
 Every call has a timeout and goes through the one retry policy (a few quick
 tries for transient failures). Raises only `TransientError` / `PermanentError`
-subclasses; callers decide what that means for their outbox rows.
+subclasses; callers decide what that means for their outbox rows. The core
+calls work with every hub; the others belong to optional capabilities, which
+callers use only when `HubCapabilities` says the hub offers them.
 """
 
 from __future__ import annotations
@@ -66,6 +68,13 @@ class HubClient:
 
         return self.policy.call(attempt)
 
+    def document(self) -> dict:
+        """The hub's own OpenAPI document (core): which capabilities it offers."""
+        body = self._json("GET", "/openapi.json")
+        if not isinstance(body, dict) or not isinstance(body.get("paths"), dict):
+            raise HubUnavailableError("hub GET /openapi.json: the answer is not an OpenAPI document")
+        return body
+
     def send_reports(self, reports: list[dict]) -> list[ItemResult]:
         """POST one batch; one ItemResult per report, in order."""
         body = self._json("POST", "/reports:batch", json={"reports": reports})
@@ -103,19 +112,25 @@ class HubClient:
 
     def find_report(self, channel_id: str, source_ref: str) -> dict | None:
         body = self._json("GET", "/reports", params={"channel_id": channel_id, "source_ref": source_ref})
-        reports = body.get("reports") or []
+        reports = body.get("reports") if isinstance(body, dict) else None
         return reports[0] if reports else None
 
-    def list_reports(self, limit: int = 1000):
-        """Every report of this connector at the hub, page by page."""
+    def report_pages(self, limit: int = 1000):
+        """Every report of this connector at the hub (core), one page (a list) at a time."""
         after = None
         while True:
-            params = {"limit": limit, **({"after": after} if after else {})}
-            body = self._json("GET", "/reports", params=params)
-            yield from body.get("reports") or []
+            body = self._json("GET", "/reports", params={"limit": limit, **({"after": after} if after else {})})
+            if not isinstance(body, dict) or not isinstance(body.get("reports"), list):
+                raise HubUnavailableError("hub GET /reports: the answer has no report list")
+            yield body["reports"]
             after = body.get("next_after")
-            if not after:
+            if not after or not body["reports"]:
                 return
+
+    def list_reports(self, limit: int = 1000):
+        """Every report of this connector at the hub, one at a time."""
+        for page in self.report_pages(limit):
+            yield from page
 
     def reconcile_digest(self, buckets: int | None = None) -> dict:
         """{"buckets": N, "count": n, "digests": [...]} of this connector's reports at the hub."""

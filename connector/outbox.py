@@ -8,7 +8,10 @@ holds. A worker that dies leaves its rows `inflight` until the lease runs out;
 then they are due again and the target's idempotency absorbs the resend.
 
 States: pending → inflight → delivered | pending (retry later) | dead.
-`replay` puts dead rows back to pending for an operator.
+`replay` puts dead rows back to pending for an operator. A route whose target lacks
+what it needs (a hub without the status-push capability) `hold`s its pending rows:
+held rows are neither due nor dead, keep their place in their complaint's order, and
+go back to pending (`release`) when the target offers it.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def _first_in_line():
         earlier.complaint_id == OutboxItem.complaint_id,
         earlier.target == OutboxItem.target,
         earlier.id < OutboxItem.id,
-        earlier.state.in_(("pending", "inflight", "dead")),
+        earlier.state.in_(("pending", "inflight", "dead", "held")),
     )
 
 
@@ -107,6 +110,22 @@ def mark_dead(session, item_id: int, owner: str, code: str, error: str, result: 
         state="dead", finished_at=utcnow(), lease_owner=None, lease_until=None, last_error_code=code,
         last_error=error, result=result, updated_at=utcnow()))
     return done.rowcount == 1
+
+
+def hold(session, kind: str, target: str, code: str, reason: str) -> int:
+    """Every pending row of this route waits (state held) with its reason; returns how many."""
+    done = session.execute(update(OutboxItem).where(
+        OutboxItem.kind == kind, OutboxItem.target == target, OutboxItem.state == "pending").values(
+        state="held", last_error_code=code, last_error=reason, updated_at=utcnow()))
+    return done.rowcount
+
+
+def release(session, kind: str, target: str) -> int:
+    """Held rows of this route go back to pending, due now; returns how many."""
+    done = session.execute(update(OutboxItem).where(
+        OutboxItem.kind == kind, OutboxItem.target == target, OutboxItem.state == "held").values(
+        state="pending", next_attempt_at=utcnow(), last_error_code=None, last_error=None, updated_at=utcnow()))
+    return done.rowcount
 
 
 def replay(session, ids: list[int] | None = None) -> int:

@@ -19,6 +19,11 @@ row: the report or an update) are left out: not missing or different, only not
 there yet. Each run is stored with its findings and what
 was repaired, written to the audit log, and ends by giving the hub the audit chain's
 head (a checkpoint).
+
+A hub without the reconcile-digests capability is compared by walking its listing of
+this connector's reports (the core `GET /api/v1/reports`, page by page): the same
+entries, digests and classes, only more bytes. A hub without audit checkpoints gets
+none; the run says so and the audit log is verified locally.
 """
 
 from __future__ import annotations
@@ -26,13 +31,15 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from . import audit, outbox
-from lapor_exchange.canonical import canonical_json
+from lapor_exchange.canonical import canonical_json, content_hash
+from lapor_exchange.capabilities import AUDIT_CHECKPOINTS, RECONCILE_DIGESTS
 from lapor_exchange.digest import Entry, bucket_of, buckets_for, digests
+
+from . import audit, outbox
 from .errors import ConnectorError, HubRejectedError
 from .store.models import Complaint, OutboxItem, ReconcileFinding, ReconcileRun
 from .sync import HubSyncContext, apply_hub_update
@@ -94,46 +101,98 @@ def _hub_entries(listed, bucket: int) -> list[Entry]:
     return [Entry(**e) for e in listed]
 
 
+def stored_entry(stored) -> Entry:
+    """The digest entry of a report as the hub's core listing gives it (its content hash
+    computed here from the report it returns)."""
+    try:
+        source = stored["report"]["source"]
+        return Entry(source["channel_id"], source["source_ref"], stored["tracking_id"], stored["status"],
+                     content_hash(stored["report"]))
+    except (KeyError, TypeError) as exc:
+        raise HubRejectedError(f"the hub's report listing holds an item that is not a stored report ({exc!r} missing)") from exc
+
+
 def _size(body) -> int:
     return len(canonical_json(body).encode("utf-8"))
 
 
-class Reconciler:
-    """One run against the hub: `run(repair, progress)`."""
+@dataclass
+class Comparison:
+    """What one run learnt from the hub before recording it."""
 
-    def __init__(self, store, hub, hub_sync: HubSyncContext):
-        self.store, self.hub, self.hub_sync = store, hub, hub_sync
+    method: str
+    buckets: int
+    theirs: int = 0
+    exchanged: int = 0
+    differing: list[int] = field(default_factory=list)
+    found: list[Finding] = field(default_factory=list)
+
+
+class Reconciler:
+    """One run against the hub: `run(repair, progress)`. `capabilities` (a HubCapabilities)
+    says whether the hub has digests and checkpoints; None: it has both."""
+
+    def __init__(self, store, hub, hub_sync: HubSyncContext, capabilities=None):
+        self.store, self.hub, self.hub_sync, self.capabilities = store, hub, hub_sync, capabilities
+
+    def _offers(self, capability: str) -> bool:
+        return self.capabilities is None or self.capabilities.has(capability)
 
     def run(self, repair: bool = False, progress=None) -> ReconcileRun:
         started = utcnow()
         with self.store.transaction() as session:
             ours, travelling = local_entries(session)
+        by_bucket: dict[int, list[Entry]] = {}
         buckets = buckets_for(len(ours))
+        for entry in ours:
+            by_bucket.setdefault(bucket_of(entry.channel_id, entry.source_ref, buckets), []).append(entry)
+        if self._offers(RECONCILE_DIGESTS):
+            done, listed = self._by_digests(digests(ours, buckets), buckets)
+        else:
+            done, listed = self._by_listing(digests(ours, buckets), buckets)
+        for n, bucket in enumerate(done.differing, start=1):
+            done.found += [f for f in compare(by_bucket.get(bucket, []), listed(bucket))
+                           if (f.channel_id, f.source_ref) not in travelling]
+            if progress is not None:
+                progress(n, len(done.differing))
+        return self._record(started, done, len(ours) + len(travelling), repair)
+
+    def _by_digests(self, mine: list[str], buckets: int):
+        """The hub's bucket digests; differing buckets are then listed one by one."""
         answer = self.hub.reconcile_digest(buckets)
         if not isinstance(answer, dict) or not isinstance(answer.get("digests"), list) or len(answer["digests"]) != buckets:
             raise HubRejectedError(f"the hub's reconciliation digest does not hold the {buckets} bucket digests asked for")
-        exchanged = _size(answer)
-        mine = digests(ours, buckets)
-        differing = [i for i, (a, b) in enumerate(zip(mine, answer["digests"], strict=True)) if a != b]
-        found: list[Finding] = []
-        by_bucket: dict[int, list[Entry]] = {}
-        for entry in ours:
-            by_bucket.setdefault(bucket_of(entry.channel_id, entry.source_ref, buckets), []).append(entry)
-        for done, bucket in enumerate(differing, start=1):
-            theirs = self.hub.reconcile_bucket(bucket, buckets)
-            exchanged += _size(theirs)
-            found += [f for f in compare(by_bucket.get(bucket, []), _hub_entries(theirs, bucket))
-                      if (f.channel_id, f.source_ref) not in travelling]
-            if progress is not None:
-                progress(done, len(differing))
-        return self._record(started, found, buckets, len(ours) + len(travelling), answer["count"], len(differing), exchanged,
-                            repair)
+        done = Comparison("digests", buckets, answer.get("count", 0), _size(answer),
+                          [i for i, (a, b) in enumerate(zip(mine, answer["digests"], strict=True)) if a != b])
 
-    def _record(self, started, found, buckets, ours, theirs, differing, exchanged, repair) -> ReconcileRun:
+        def listed(bucket: int) -> list[Entry]:
+            theirs = self.hub.reconcile_bucket(bucket, buckets)
+            done.exchanged += _size(theirs)
+            return _hub_entries(theirs, bucket)
+
+        return done, listed
+
+    def _by_listing(self, mine: list[str], buckets: int):
+        """Every report the hub lists for this connector (core calls only), bucketed here."""
+        done = Comparison("listing", buckets)
+        theirs: dict[int, list[Entry]] = {}
+        for page in self.hub.report_pages():
+            done.exchanged += _size(page)
+            for stored in page:
+                entry = stored_entry(stored)
+                theirs.setdefault(bucket_of(entry.channel_id, entry.source_ref, buckets), []).append(entry)
+                done.theirs += 1
+        hubs = digests([e for bucket in theirs.values() for e in bucket], buckets)
+        done.differing = [i for i, (a, b) in enumerate(zip(mine, hubs, strict=True)) if a != b]
+        return done, lambda bucket: theirs.get(bucket, [])
+
+    def _record(self, started, done: Comparison, ours: int, repair: bool) -> ReconcileRun:
+        found = done.found
         counts = {kind: sum(1 for f in found if f.kind == kind) for kind in KINDS}
         with self.store.transaction() as session:
-            run = ReconcileRun(started_at=started, buckets=buckets, ours=ours, theirs=theirs, differing_buckets=differing,
-                               bytes_exchanged=exchanged, counts=counts, repair=repair)
+            run = ReconcileRun(started_at=started, buckets=done.buckets, ours=ours, theirs=done.theirs,
+                               differing_buckets=len(done.differing), bytes_exchanged=done.exchanged, counts=counts,
+                               repair=repair, method=done.method)
             session.add(run)
             session.flush()
             notes = [self._repair(session, f) if repair else None for f in found]
@@ -153,6 +212,9 @@ class Reconciler:
         return run
 
     def _checkpoint(self, run: ReconcileRun, seq: int, chain_hash: str) -> None:
+        if not self._offers(AUDIT_CHECKPOINTS):
+            log.info("reconciliation %d: the hub keeps no audit checkpoints; the audit log stays local", run.id)
+            return
         try:
             self.hub.post_checkpoint(seq, chain_hash, iso(utcnow()))
         except ConnectorError as exc:
@@ -195,7 +257,8 @@ def run_summary(run: ReconcileRun) -> dict:
     return {"record": "run", "run": run.id, "started_at": iso(run.started_at),
             "finished_at": iso(run.finished_at) if run.finished_at else None, "repair": run.repair,
             "buckets": run.buckets, "differing_buckets": run.differing_buckets, "ours": run.ours, "theirs": run.theirs,
-            "bytes_exchanged": run.bytes_exchanged, "counts": {k: run.counts.get(k, 0) for k in KINDS},
+            "bytes_exchanged": run.bytes_exchanged, "method": run.method,
+            "counts": {k: run.counts.get(k, 0) for k in KINDS},
             "checkpoint_seq": run.checkpoint_seq, "error": run.error}
 
 

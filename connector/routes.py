@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lapor_exchange import status as S
+from lapor_exchange.capabilities import STATUS_PUSH
 from .delivery import Route, Sent
 from .errors import PermanentError, TransientError
 from .hub_client import HubClient
@@ -55,6 +56,7 @@ class ReportRoute(Route):
 
 class HubUpdateRoute(Route):
     kind, target = "status_update", "hub"
+    needs = STATUS_PUSH
     DELIVERED = ("applied", "duplicate", "stale", "noop")
 
     def __init__(self, hub: HubClient, batch_size: int = 100):

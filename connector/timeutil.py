@@ -16,3 +16,11 @@ def as_utc(value: datetime) -> datetime:
 
 def iso(value: datetime) -> str:
     return as_utc(value).isoformat()
+
+
+def parse_iso(value) -> datetime | None:
+    """An ISO 8601 time from a peer; None for anything that is not one."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -152,7 +152,7 @@ def test_the_demo_runs_end_to_end_as_a_process():
     assert row("quarantined") == 6 and row("pulled from the portal") == 206
     assert out.count("[ok]") == 8 and "FAILED" not in out
     assert out.count("laporpaman/") == 6  # each quarantined record listed with its reason
-    assert re.search(r"^\s+run 1\s+200 here, 200 at the hub, 0/16 buckets differ, \d+ bytes: no difference$", out, re.MULTILINE)
+    assert re.search(r"^\s+run 1\s+200 here, 200 at the hub, 0/16 buckets differ, \d+ bytes \(digests\): no difference$", out, re.MULTILINE)
     assert "[ok] the last reconciliation found no difference" in out
     assert "[ok] the audit log verifies against the hub's checkpoints" in out
 
@@ -178,7 +178,7 @@ def test_the_demo_with_drift_shows_it_found_and_repaired():
     out = result.stdout
     assert re.search(r"^\s+run 1 \(with repair\)\s+100 here, 99 at the hub, .*: 1 missing_at_hub, 1 status_differs$",
                      out, re.MULTILINE), out
-    assert re.search(r"^\s+run 2\s+100 here, 100 at the hub, 0/16 buckets differ, \d+ bytes: no difference$", out, re.MULTILINE)
+    assert re.search(r"^\s+run 2\s+100 here, 100 at the hub, 0/16 buckets differ, \d+ bytes \(digests\): no difference$", out, re.MULTILINE)
     assert re.search(r"repaired laporpaman/\d+: report queued again", out)
     assert re.search(r"repaired laporpaman/\d+: applied the hub's status terverifikasi", out)
     assert re.search(r"audit log\s+\d+ entries, 2 checkpoints at the hub match", out)

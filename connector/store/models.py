@@ -106,6 +106,9 @@ class Complaint(Base):
     status_update_id: Mapped[str | None] = mapped_column(String(200))
     # The source's own status code as last seen (portal), to tell a local change from none.
     local_status: Mapped[str | None] = mapped_column(String(100))
+    # When the hub was last asked for this report's status (a hub without the updates feed
+    # is polled report by report, the longest unasked first).
+    hub_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OutboxItem(Base):
@@ -121,7 +124,8 @@ class OutboxItem(Base):
     idempotency_key: Mapped[str] = mapped_column(String(600), unique=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
     payload: Mapped[dict | None] = mapped_column(JSONType)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | inflight | delivered | dead | discarded
+    # pending | inflight | delivered | dead | discarded | held (waiting for a capability the hub lacks)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
@@ -249,6 +253,8 @@ class ReconcileRun(Base):
     repair: Mapped[bool] = mapped_column(Boolean, default=False)
     checkpoint_seq: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
+    # digests (the hub's reconcile-digests capability) or listing (the core list, page by page)
+    method: Mapped[str] = mapped_column(String(16), default="digests")
 
 
 class ReconcileFinding(Base):
@@ -264,6 +270,17 @@ class ReconcileFinding(Base):
     ours: Mapped[dict | None] = mapped_column(JSONType)
     theirs: Mapped[dict | None] = mapped_column(JSONType)
     repair: Mapped[str | None] = mapped_column(Text)
+
+
+class HubCapability(Base):
+    """What the hub offers, as its own OpenAPI document said when last read: one row per
+    capability of the exchange contract (core included)."""
+
+    __tablename__ = "hub_capabilities"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offered: Mapped[bool] = mapped_column(Boolean)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Cursor(Base):
