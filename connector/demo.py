@@ -63,7 +63,7 @@ class DemoOptions:
     complaints: int = 1000
     bad_share: float = 0.03
     seed: int = 63
-    sms: int = 0
+    sms: int = 50
     hub_url: str | None = None  # None: start the reference hub
     hub_token: str = HUB_TOKEN
     with_updates: bool = False
@@ -208,7 +208,7 @@ def _scenarios(daemon: Daemon, options: DemoOptions, result: DemoResult, sim, ga
         result.updates = run_update_scenario(hub_url, HUB_ADMIN_TOKEN, portal_url, connector.store,
                                              connector.channels[result.portal_channel].profile.status, fresh)
     echo("reconciliation with the hub" + (", after drift injected at the hub" if options.drift else "") + " …", err=True)
-    result.reconcile = run_reconcile_scenario(connector, hub_url, HUB_ADMIN_TOKEN, options.drift)
+    result.reconcile = run_reconcile_scenario(connector, hub_url, HUB_ADMIN_TOKEN, options.drift, result.portal_channel)
 
 
 def _wait(daemon: Daemon, result: DemoResult, timeout_s: float) -> bool:
@@ -271,7 +271,7 @@ def _check(result: DemoResult, config, expected: dict, hub: HubClient, gateway: 
 @click.command()
 @click.option("--complaints", default=1000, show_default=True, help="Good complaints the portal simulator seeds.")
 @click.option("--bad-share", default=0.03, show_default=True, help="Share of deliberately bad records added on top.")
-@click.option("--sms", default=0, show_default=True, help="Complaints by SMS, posted through the JSON webhook gateway channel.")
+@click.option("--sms", default=50, show_default=True, help="Complaints by SMS, posted through the JSON webhook gateway channel.")
 @click.option("--hub", "hub_url", metavar="URL", help="Deliver to this hub instead of starting the reference hub.")
 @click.option("--hub-token", metavar="TOKEN", help="The bearer token that hub issued to connector 'kalsel' (with --hub).")
 @click.option("--seed", default=63, show_default=True)

@@ -51,12 +51,14 @@ class ReconcileResult:
                 and (not self.injected or (self.drift_found and len(self.repaired) == len(self.injected))))
 
 
-def run_reconcile_scenario(connector, hub_url: str, admin_token: str, drift: bool, timeout_s: float = 60) -> ReconcileResult:
-    """Reconcile the running daemon's connector with the hub (after drift, if asked)."""
+def run_reconcile_scenario(connector, hub_url: str, admin_token: str, drift: bool, channel_id: str,
+                           timeout_s: float = 60) -> ReconcileResult:
+    """Reconcile the running daemon's connector with the hub (after drift on two of the
+    channel's reports, if asked)."""
     result = ReconcileResult()
     reconciler = connector.reconciler()
     if drift:
-        _inject(connector, hub_url, admin_token, result)
+        _inject(connector, hub_url, admin_token, channel_id, result)
         run = reconciler.run(repair=True)
         result.runs.append(run)
         with connector.store.transaction() as session:
@@ -70,10 +72,11 @@ def run_reconcile_scenario(connector, hub_url: str, admin_token: str, drift: boo
     return result
 
 
-def _inject(connector, hub_url: str, admin_token: str, result: ReconcileResult) -> None:
+def _inject(connector, hub_url: str, admin_token: str, channel_id: str, result: ReconcileResult) -> None:
     with connector.store.transaction() as session:
-        fresh = list(session.scalars(select(Complaint).where(Complaint.tracking_id.isnot(None), Complaint.status == "belum_terverifikasi")
-                                     .order_by(Complaint.id).limit(2)))
+        fresh = list(session.scalars(select(Complaint).where(
+            Complaint.channel_id == channel_id, Complaint.tracking_id.isnot(None),
+            Complaint.status == "belum_terverifikasi").order_by(Complaint.id).limit(2)))
     if len(fresh) < 2:
         raise RuntimeError("the demo needs two delivered complaints nobody has acted on to inject drift")
     lost, changed = fresh

@@ -147,12 +147,15 @@ def test_the_demo_runs_end_to_end_as_a_process():
         assert match, f"no row '{label}' in:\n{out}"
         return int(match.group(1))
 
-    assert row("reports at the hub") == row("delivered to the hub") == row("normalized (complaints)") == 200
+    assert row("portal reports at the hub") == 200 and row("SMS reports at the hub") == row("SMS posted by the gateway") == 50
+    assert row("delivered to the hub") == row("normalized (complaints)") == 250
+    assert row("SMS acknowledgements sent") == 50
     assert row("duplicates at the hub") == 0 and row("dead letters") == 0
     assert row("quarantined") == 6 and row("pulled from the portal") == 206
-    assert out.count("[ok]") == 8 and "FAILED" not in out
+    assert out.count("[ok]") == 11 and "FAILED" not in out
     assert out.count("laporpaman/") == 6  # each quarantined record listed with its reason
-    assert re.search(r"^\s+run 1\s+200 here, 200 at the hub, 0/16 buckets differ, \d+ bytes \(digests\): no difference$", out, re.MULTILINE)
+    assert "hub capabilities: core, updates-feed, status-push, reconcile-digests, audit-checkpoints, statistics\n" in out
+    assert re.search(r"^\s+run 1\s+250 here, 250 at the hub, 0/16 buckets differ, \d+ bytes \(digests\): no difference$", out, re.MULTILINE)
     assert "[ok] the last reconciliation found no difference" in out
     assert "[ok] the audit log verifies against the hub's checkpoints" in out
 
@@ -176,10 +179,43 @@ def test_the_demo_with_drift_shows_it_found_and_repaired():
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert re.search(r"^\s+run 1 \(with repair\)\s+100 here, 99 at the hub, .*: 1 missing_at_hub, 1 status_differs$",
+    assert re.search(r"^\s+run 1 \(with repair\)\s+150 here, 149 at the hub, .*: 1 missing_at_hub, 1 status_differs$",
                      out, re.MULTILINE), out
-    assert re.search(r"^\s+run 2\s+100 here, 100 at the hub, 0/16 buckets differ, \d+ bytes \(digests\): no difference$", out, re.MULTILINE)
+    assert re.search(r"^\s+run 2\s+150 here, 150 at the hub, 0/16 buckets differ, \d+ bytes \(digests\): no difference$", out, re.MULTILINE)
     assert re.search(r"repaired laporpaman/\d+: report queued again", out)
     assert re.search(r"repaired laporpaman/\d+: applied the hub's status terverifikasi", out)
     assert re.search(r"audit log\s+\d+ entries, 2 checkpoints at the hub match", out)
-    assert out.count("[ok]") == 10 and "FAILED" not in out
+    assert out.count("[ok]") == 13 and "FAILED" not in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("offered", [(), ("updates-feed", "status-push", "reconcile-digests", "audit-checkpoints",
+                                          "statistics")], ids=["core-only-hub", "full-hub"])
+def test_the_demo_against_a_strict_hub_built_from_the_contract(offered):
+    from lapor_exchange.conformance.strict_hub import StrictHub
+
+    hub = StrictHub({"strict-demo-token": "kalsel"}, capabilities=offered)
+    with hub.serve():
+        result = subprocess.run([sys.executable, "-m", "connector", "demo", "--complaints", "150", "--sms", "30",
+                                 "--hub", hub.url, "--hub-token", "strict-demo-token"],
+                                cwd=ROOT, capture_output=True, text=True, timeout=300)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert hub.problems() == [] and hub.self_errors == []
+    assert len(hub.reports) == 180 and all(tid.startswith("LPR-") for tid in hub.reports)
+    assert out.count("[ok]") == 11 and "FAILED" not in out
+    if offered:
+        assert "hub capabilities: core, updates-feed, status-push, reconcile-digests, audit-checkpoints, statistics\n" in out
+        assert "the hub lacked" not in out and "bytes (digests): no difference" in out
+    else:
+        assert "hub capabilities: core; not offered: updates-feed, status-push, reconcile-digests, audit-checkpoints, " \
+               "statistics\n" in out
+        assert out.count("  the hub lacked ") == 5 and "bytes (listing): no difference" in out
+        assert "[ok] the audit log verifies (locally)" in out
+
+
+def test_the_demo_refuses_drift_or_updates_against_another_hub():
+    result = CliRunner().invoke(main, ["demo", "--hub", "http://127.0.0.1:9", "--hub-token", "t", "--drift"])
+    assert result.exit_code == 2 and "leave out --hub" in result.output
+    result = CliRunner().invoke(main, ["demo", "--hub", "http://127.0.0.1:9"])
+    assert result.exit_code == 2 and "--hub and --hub-token go together" in result.output

@@ -111,7 +111,7 @@ def test_closed_objects_except_source_and_limits_stated():
             assert node.get("additionalProperties") is False, path
     assert report["properties"]["source"]["additionalProperties"] is True
     assert report["$defs"]["text200"]["maxLength"] == 200 and report["properties"]["title"]["$ref"] == "#/$defs/text200"
-    assert report["$defs"]["tracking_id"]["pattern"] == "^[A-Za-z0-9._-]{1,64}$"
+    assert report["$defs"]["tracking_id"]["pattern"] == "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 def _strings(node, defs, path="$"):
