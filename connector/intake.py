@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from . import audit, parts
 from lapor_exchange.canonical import content_hash, sha256_bytes
 from .channels.base import Channel, RawItem
+from .conversation import answer_command, citizen_reply, reply_update_id, resolve_reply
 from .counters import Counters
 from .cursors import get_cursor, set_cursor
 from .normalize import Normalized, Normalizer
@@ -33,13 +34,7 @@ from .notify import enqueue_answer
 from .outbox import enqueue_report
 from .store.db import Store
 from .store.models import Complaint, IntakeItem, QuarantineItem
-from .sync import (
-    answer_command,
-    citizen_reply,
-    derive_region_updates,
-    known_updates,
-    resolve_reply,
-)
+from .sync import derive_region_updates, known_updates
 from .timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -158,16 +153,19 @@ class _Decider:
             self._answer(item, record, noise.answer, "help")
             return
         command = channel.command(record) if channel is not None else None
-        if command is not None:
+        # None: the words that might have named a report name none, and the message reads as a report
+        answer = answer_command(self.session, command, channel.reply_address(record)) if command is not None else None
+        if answer is not None:
             row.outcome = "command"
             self.stats.commands += 1
-            self._answer(item, record, answer_command(self.session, command, channel.reply_address(record)), command.kind)
+            self._answer(item, record, answer, command.kind)
             return
         ref = channel.reply_to(record) if channel is not None else None
-        complaint = resolve_reply(self.session, ref) if ref is not None else None
+        complaint = resolve_reply(self.session, ref, item.channel_id) if ref is not None else None
         if complaint is not None:
             row.outcome = "reply"
-            citizen_reply(self.session, complaint, f"{item.channel_id}/{item.external_id}/reply", ref, self.normalize.connector_id)
+            citizen_reply(self.session, complaint, reply_update_id(item.channel_id, item.external_id), ref,
+                          self.normalize.connector_id)
             self.stats.replies += 1
             return
         self._result(row, self.normalize.map(item, record))

@@ -4,10 +4,12 @@ outbox for the channel the complaint came from.
 
 Only complaints that came by email or SMS are notified this way: a portal shows
 its citizens the follow-ups the connector pushes to it. A template gets the
-tracking id, the report's title, the status and the follow-up's text; never the
-complainant's name or contact (anonymous does not mean unreachable, but their
-identity stays out of every text). The address is looked up at send time by the
-channel that delivers the message.
+tracking id, the number the citizen types by SMS (`$nomor`: the tracking id, or
+its short reference when the id is too long to type, see `sms_number`), the
+report's title, the status and the follow-up's text; never the complainant's
+name or contact (anonymous does not mean unreachable, but their identity stays
+out of every text). The address is looked up at send time by the channel that
+delivers the message.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from __future__ import annotations
 from functools import lru_cache
 from string import Template
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lapor_exchange import status as S
 from .outbox import enqueue
 from .resources import data_path
-from .store.models import OutboxItem
+from .sms.commands import SHORT_REFERENCE_ABOVE, short_reference
+from .store.models import Complaint, OutboxItem
 
 NOTIFIED_CHANNELS = ("email", "sms")
 RECEIVED = "diterima"
@@ -49,11 +52,13 @@ def template(name: str, channel: str | None = None) -> tuple[str, Template]:
 
 
 def render(name: str, tracking_id: str, title: str, message: str | None = None, status: str | None = None,
-           channel: str | None = None) -> dict:
+           channel: str | None = None, number: str | None = None) -> dict:
+    """{event, subject, text} of template `name`; `number` is what the citizen types for the
+    report by SMS (default: the tracking id)."""
     subject, body = template(name, channel)
     inline = channel == "sms" or name == "info"  # short texts: the message follows on the same line
-    values = {"tracking_id": tracking_id, "judul": title, "pesan": (f" {message}" if inline else message) if message else "",
-              "status": status or name}
+    values = {"tracking_id": tracking_id, "nomor": number or tracking_id, "judul": title,
+              "pesan": (f" {message}" if inline else message) if message else "", "status": status or name}
     return {"event": name, "subject": Template(subject).safe_substitute(values),
             "text": body.safe_substitute(values).strip()}
 
@@ -66,7 +71,9 @@ def enqueue_notification(session, complaint, update: dict | None) -> bool:
     if name is None:
         return False
     channel = complaint.report["source"]["channel"]
-    payload = render(name, complaint.tracking_id, complaint.report.get("title", ""), (update or {}).get("message"), channel=channel)
+    number = sms_number(session, complaint) if channel == "sms" else None
+    payload = render(name, complaint.tracking_id, complaint.report.get("title", ""), (update or {}).get("message"),
+                     channel=channel, number=number)
     # The acknowledgement is per tracking id: a report the hub lost and took again under a
     # new id (reconciliation) tells the citizen the new one.
     event = (update or {}).get("update_id") or f"{RECEIVED}/{complaint.tracking_id}"
@@ -75,6 +82,20 @@ def enqueue_notification(session, complaint, update: dict | None) -> bool:
         return False  # already queued (or sent)
     enqueue(session, "notification", f"channel:{complaint.channel_id}", key, complaint.id, payload)
     return True
+
+
+def sms_number(session, complaint) -> str:
+    """The number a complainant types by SMS for their report: the tracking id, or for one
+    longer than SHORT_REFERENCE_ABOVE characters its short reference (`short_reference`, from
+    the complaint's own id) so that the acknowledgement stays one readable SMS. A short
+    reference that some report has as its tracking id (the hub's ids are opaque) is not
+    given: the tracking id is, and the lookup (connector.conversation) tries tracking ids first."""
+    tracking_id = complaint.tracking_id
+    if len(tracking_id) <= SHORT_REFERENCE_ABOVE:
+        return tracking_id
+    short = short_reference(complaint.id)
+    taken = session.scalar(select(Complaint.id).where(func.lower(Complaint.tracking_id) == short.lower()).limit(1))
+    return tracking_id if taken is not None else short
 
 
 def enqueue_answer(session, channel_id: str, to: str, text: str, key: str) -> None:

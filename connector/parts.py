@@ -89,7 +89,7 @@ def _combined_set(session, channel_id: str, part: PartInfo) -> str | None:
 
 def _late_piece(session, row: IntakeItem, piece: MessagePart, read, connector_id: str) -> None:
     """A piece after its set was sent on: it reaches the report as the citizen's addition."""
-    from .sync import citizen_reply
+    from .conversation import citizen_reply
 
     complaint = session.scalars(select(Complaint).where(Complaint.channel_id == row.channel_id,
                                                         Complaint.source_ref == piece.combined_ref)).one_or_none()

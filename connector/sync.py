@@ -30,7 +30,7 @@ from .cursors import get_cursor, set_cursor
 from .mapping.statusmap import StatusMap, UnmappedStatusError
 from .notify import enqueue_notification
 from .outbox import enqueue
-from .store.models import Complaint, SentMessage, StatusConflict, StatusUpdate
+from .store.models import Complaint, StatusConflict, StatusUpdate
 from .timeutil import iso, utcnow
 from lapor_exchange.problems import update_problems
 
@@ -137,53 +137,6 @@ def _region_update(session, complaint, smap, connector_id, known, update_id, loc
     if row.state == "pending":
         enqueue(session, "status_update", "hub", f"update/hub/{update_id}", complaint.id, {"update_id": update_id})
     return 1
-
-
-def resolve_reply(session, ref) -> Complaint | None:
-    """The complaint a citizen's message answers: one of our sent messages it replies to, or
-    a tracking id it quotes when the sender is that complaint's complainant."""
-    if ref.message_ids:
-        complaint_id = session.scalar(select(SentMessage.complaint_id).where(SentMessage.message_id.in_(list(ref.message_ids))))
-        if complaint_id is not None:
-            return session.get(Complaint, complaint_id)
-    if ref.tracking_id and ref.sender:
-        complaint = session.scalars(select(Complaint).where(Complaint.tracking_id == ref.tracking_id)).one_or_none()
-        contact = (complaint.report.get("complainant") or {}) if complaint else {}
-        known = {str(v).lower() for k, v in contact.items() if k in ("email", "phone")}
-        if complaint is not None and ref.sender.lower() in known:
-            return complaint
-    return None
-
-
-def citizen_reply(session, complaint: Complaint, update_id: str, ref, connector_id: str) -> bool:
-    """The citizen's answer on their report: a region update from the `pelapor`, queued for the hub."""
-    if not ref.text:
-        return False
-    payload = {"schema_version": SCHEMA_VERSION, "update_id": update_id, "tracking_id": complaint.tracking_id or "",
-               "origin": {"side": S.REGION, "connector_id": connector_id, "channel_id": complaint.channel_id},
-               "actor": "pelapor", "message": ref.text, "occurred_at": iso(ref.occurred_at or utcnow())}
-    row = StatusUpdate(update_id=update_id, complaint_id=complaint.id, origin=S.REGION,
-                       occurred_at=ref.occurred_at or utcnow(), payload=payload, state="pending")
-    session.add(row)
-    _audit(session, complaint, row)
-    enqueue(session, "status_update", "hub", f"update/hub/{update_id}", complaint.id, {"update_id": update_id})
-    return True
-
-
-def answer_command(session, command, sender: str | None) -> str | None:
-    """The text that answers a citizen's request (an SMS "INFO <tracking id>")."""
-    from .notify import render
-
-    if command.kind != "info":
-        return None
-    complaint = session.scalars(select(Complaint).where(Complaint.tracking_id == command.tracking_id)).one_or_none()
-    report = complaint.report if complaint is not None else {}
-    contact = {str(v).lower() for k, v in (report.get("complainant") or {}).items() if k in ("phone", "email")}
-    # A confidential report's status is told only to the person who made it.
-    if complaint is None or (report.get("privacy", {}).get("confidential") and (sender or "").lower() not in contact):
-        return render("info_tidak_ditemukan", command.tracking_id, "")["text"]
-    label = S.LABELS.get(complaint.status, complaint.status or S.LABELS[S.INITIAL])
-    return render("info", complaint.tracking_id, report.get("title", ""), None, status=label)["text"]
 
 
 def requeue_parked_region_update(session, row: StatusUpdate, smap: StatusMap) -> bool:

@@ -219,3 +219,21 @@ def test_the_demo_refuses_drift_or_updates_against_another_hub():
     assert result.exit_code == 2 and "leave out --hub" in result.output
     result = CliRunner().invoke(main, ["demo", "--hub", "http://127.0.0.1:9"])
     assert result.exit_code == 2 and "--hub and --hub-token go together" in result.output
+
+
+@pytest.mark.parametrize("offered, token, expected, code", [
+    ((), "probe-token", "  hub: ok; offers the core only; not: updates-feed, status-push, reconcile-digests, "
+                        "audit-checkpoints, statistics", 0),
+    (("updates-feed", "status-push"), "probe-token", "  hub: ok; offers updates-feed, status-push; not: "
+                                                     "reconcile-digests, audit-checkpoints, statistics", 0),
+    ((), "not-the-token", "  hub: FAILED: hub GET /reports: HTTP 401", 1),
+], ids=["core-only", "two-capabilities", "wrong-token"])
+def test_probe_tries_the_token_and_lists_the_hubs_capabilities(tmp_path, offered, token, expected, code):
+    from lapor_exchange.conformance.strict_hub import StrictHub
+
+    hub = StrictHub({"probe-token": "kalsel"}, capabilities=offered)
+    with hub.serve(), running_portal(complaints=1) as (_, portal):
+        connector_config(tmp_path, hub.url, portal.url, hub={"token": token})
+        result = invoke("check-config", tmp_path / "config.yaml", "--probe")
+    assert result.exit_code == code, result.output
+    assert expected in result.output and token not in result.output

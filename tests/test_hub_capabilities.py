@@ -1,7 +1,8 @@
 """What the connector does with the hub's capabilities: reading them from the hub's own
 OpenAPI document, and each degraded path taken against a real hub when one is missing
 (here the reference hub, with the connector told the capability is absent; the same
-paths against a strict hub that really lacks them are in tests/test_strict_pipeline.py)."""
+paths against a strict hub that really lacks them, `audit verify` included, are in
+tests/test_strict_pipeline.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
 from click.testing import CliRunner
-from peers import act, connected_world, drain, hub_report, local_follow_up, running_portal
+from hub_helpers import ADMIN_TOKEN
+from peers import act, connected_world, drain, hub_report, local_follow_up
 from sqlalchemy import select
 
 from connector import hub_capabilities, outbox
@@ -160,8 +163,6 @@ def test_without_digests_reconciliation_walks_the_listing_and_finds_the_same(tmp
         assert run.buckets == buckets_for(12) and run.checkpoint_seq is None and run.error is None
         with connector.store.transaction() as session:
             lost = session.scalars(select(Complaint).order_by(Complaint.id)).first()
-        import requests
-        from hub_helpers import ADMIN_TOKEN
         requests.delete(f"{hub.url}/api/v1/admin/reports/{lost.tracking_id}",
                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10).raise_for_status()
         run = connector.reconciler().run(repair=True)
@@ -169,28 +170,6 @@ def test_without_digests_reconciliation_walks_the_listing_and_finds_the_same(tmp
         drain(connector)
         assert sum(connector.reconciler().run().counts.values()) == 0
         assert called == [] and connector.hub.checkpoints() == []  # neither digests nor checkpoints were used
-
-
-def test_audit_verify_says_the_chain_is_local_when_the_hub_keeps_no_checkpoints(tmp_path):
-    with connected_world(tmp_path, complaints=2) as (hub_app, hub, _, _, connector):
-        from lapor_hub import openapi as hub_openapi
-
-        real = hub_openapi.openapi_document
-
-        def no_checkpoints(faults_enabled=False):
-            document = real(faults_enabled)
-            del document["paths"]["/api/v1/audit/checkpoints"]
-            return document
-
-        hub_openapi.openapi_document = no_checkpoints
-        import lapor_hub.reports_api as reports_api
-        reports_api.openapi_document = no_checkpoints
-        try:
-            result = CliRunner().invoke(main, ["audit", "verify", "-c", str(tmp_path / "config.yaml")])
-        finally:
-            reports_api.openapi_document = real
-        assert result.exit_code == 0, result.output
-        assert "the hub keeps no audit checkpoints: the local chain only" in result.output
 
 
 def test_the_connector_reads_capabilities_before_its_first_delivery(tmp_path):

@@ -10,10 +10,11 @@ import json
 import random
 from pathlib import Path
 
+import mail_clients
 import pytest
 import yaml
 
-from connector.mail import FIELDS, parse_mail
+from connector.mail import FIELDS, parse_mail, subject_words
 
 CORPUS = Path(__file__).parent / "corpus" / "email"
 MANIFEST = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -381,6 +382,10 @@ REPLIES = {  # body → the reply text expected from it
         ("Terlampir.\n\n________________________________\nDari: Admin <a@example.id>\nDikirim: Senin\n"
          "Kepada: Warga\nSubjek: Data\n\nMohon data.\n"),
         "Terlampir."),
+    "outlook-german-block": (
+        ("Lubangnya sudah dua meter.\n\n________________________________\nVon: LAPOR <a@example.id>\n"
+         "Gesendet: Dienstag, 4. M\u00e4rz 2025 08:15\nAn: Budi\nBetreff: Laporan\n\nLaporan Anda diterima.\n"),
+        "Lubangnya sudah dua meter."),
     "phone-signature": (
         "Oke pak.\n\nDikirim dari ponsel Samsung\n\n-------- Pesan asli --------\nDari: Admin\nTanggal: 1\n\nLama.\n",
         "Oke pak."),
@@ -440,10 +445,57 @@ def test_reply_text_equals_text_when_nothing_is_quoted(body):
     ("Re[2]: Re : Jalan", "Jalan", [], None),
     ("Rekomendasi: jalan", "Rekomendasi: jalan", [], None),
     ("[ Rahasia ] [] Pungli", "Pungli", ["rahasia"], None),
-], ids=["tracking", "no-space-tracking", "indonesian-prefixes", "counted-prefix", "word-starting-re", "spaced-tag"])
+    ("AW: WG: [LAPOR #LPR-0123456789] Laporan", "Laporan", ["lapor #lpr-0123456789"], "LPR-0123456789"),
+    ("SV: Antw: VS: Jalan", "Jalan", [], None),
+    ("Awas: jalan licin", "Awas: jalan licin", [], None),
+    ("Re: [LAPOR #2026.KS.000123] Balasan", "Balasan", ["lapor #2026.ks.000123"], "2026.KS.000123"),
+], ids=["tracking", "no-space-tracking", "indonesian-prefixes", "counted-prefix", "word-starting-re", "spaced-tag",
+        "german-outlook", "nordic-and-dutch", "word-starting-aw", "dotted-tracking-id"])
 def test_subject_prefixes_and_tags(subject, clean, tags, tracking):
     record = parse_mail(mail(f"Subject: {subject}\n"))
     assert (record["subject_clean"], record["tags"], record["tracking_id"]) == (clean, tags, tracking)
+
+
+LONG_ID = "KALSEL-2026-" + "0123456789abcdef" * 3 + "XYZ0"
+
+
+@pytest.mark.parametrize("subject, words", [
+    ("Laporan LPR-0123456789", ("Laporan", "LPR-0123456789")),
+    ("Pertanyaan laporan 2026.KS.000123.", ("Pertanyaan", "laporan", "2026.KS.000123.", "2026.KS.000123")),
+    ("Nomor: kalsel_77, mohon dicek!", ("Nomor", "kalsel_77", "mohon", "dicek")),
+    (f"({LONG_ID})", (LONG_ID,)),
+    (f"{LONG_ID}9 terlalu panjang", ("terlalu", "panjang")),
+    ("Jalan rusak – “Banjarbaru”", ("Jalan", "rusak", "Banjarbaru")),
+    (None, ()),
+    (" ".join(f"w{n}" for n in range(40)), tuple(f"w{n}" for n in range(30))),
+], ids=["prefixed-id", "dotted-id-full-stop", "underscore-id-comma", "64-chars-in-brackets", "65-chars-left-out",
+        "typographic-punctuation", "no-subject", "first-30-words"])
+def test_subject_words(subject, words):
+    assert subject_words(subject) == words
+
+
+CLIENT_SHAPES = [
+    ("gmail", mail_clients.gmail, {}),
+    ("outlook-re", mail_clients.outlook, {"prefix": "RE", "original_subject": "[LAPOR #1000001] Laporan Anda diterima"}),
+    ("outlook-aw", mail_clients.outlook, {"prefix": "AW", "original_subject": "[LAPOR #1000001] Laporan Anda diterima"}),
+    ("outlook-balas", mail_clients.outlook, {"prefix": "Balas", "original_subject": "[LAPOR #1000001] Laporan Anda diterima"}),
+    ("thunderbird", mail_clients.thunderbird, {}),
+    ("apple-mail", mail_clients.apple_mail, {}),
+]
+
+
+@pytest.mark.parametrize("write, extra", [c[1:] for c in CLIENT_SHAPES], ids=[c[0] for c in CLIENT_SHAPES])
+def test_replies_in_each_mail_clients_shape(write, extra):
+    thread = [f"surat-{n}@example.go.id" for n in range(9)] + ["CAF1001.jalan@mail.example.id",
+                                                               f"diterima-0a1b2c@{ACK_DOMAIN}"]
+    record = parse_mail(write(subject="Re: [LAPOR #1000001] Laporan Anda diterima", message_id="balas-1@mail.example.id",
+                              thread=thread, text="Lubangnya sekarang sudah dua meter.",
+                              quoted="Laporan Anda diterima.", **extra))
+    assert (record["message_id"], record["in_reply_to"], record["references"]) == (
+        "balas-1@mail.example.id", [f"diterima-0a1b2c@{ACK_DOMAIN}"], thread)
+    assert (record["subject_clean"], record["tracking_id"]) == ("Laporan Anda diterima", "1000001")
+    assert (record["from"]["address"], record["noise"], record["defects"]) == ("budi.santoso@example.id", None, [])
+    assert record["reply_text"] == "Lubangnya sekarang sudah dua meter."
 
 
 def test_ids_and_date():

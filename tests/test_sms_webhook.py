@@ -1,9 +1,11 @@
 """SMS through a JSON webhook gateway, over real HTTP: the connector's own web app
 receives signed posts, the reference hub gets the reports, and a recording gateway
 receives the SMS the connector sends back. Covers what every SMS channel shares: the
-message kinds (report, INFO, reply, empty, keyword only, non-phone sender), the
-operator's double delivery, multipart pieces (shuffled, repeated, missing, late),
-UCS-2 and emoji, and splitting long answers to the SMS limits."""
+message kinds (report, INFO, reply, empty, keyword only, non-phone sender), tracking ids
+of every shape the exchange allows (typed in any case, with punctuation after them, or
+as the short reference of a long one), the operator's double delivery, multipart pieces
+(shuffled, repeated, missing, late), UCS-2 and emoji, and splitting long answers to the
+SMS limits."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from peers import ROOT, act, connector_config, drain, hub_report, running_hub
 from sqlalchemy import func, select
 
 from connector.daemon import Connector
-from connector.sms.text import encoding_of, gsm7_length, ucs2_length
+from connector.notify import enqueue_notification
+from connector.sms.commands import short_reference
+from connector.sms.text import encoding_of, gsm7_length, is_gsm7, segments, ucs2_length
 from connector.store.models import Complaint, IntakeItem, MessagePart, StatusUpdate
 from connector.web.app import create_app
 from lapor_exchange.wsgi import ServerThread
@@ -124,12 +128,14 @@ def test_the_same_sms_delivered_twice_by_the_operator_is_one_complaint(sms):
     ("", SENDER, "ignored", True),
     ("LAPORPAMAN", SENDER, "ignored", True),
     ("LAPORPAMAN   ", SENDER, "ignored", True),
-    ("INFO 12", SENDER, "ignored", True),
+    ("INFO", SENDER, "ignored", True),
+    ("INFO 12", SENDER, "command", True),
+    ("cek laporan saya", SENDER, "command", True),
     ("LAPORPAMAN jalan rusak", "TELKOMSEL", "ignored", False),
     ("LAPORPAMAN jalan rusak", "3636", "ignored", False),
     ("x7#k " * 400, SENDER, "accepted", False),
-], ids=["empty", "keyword-only", "keyword-and-spaces", "info-without-number", "alphanumeric-sender", "short-code-sender",
-        "two-thousand-chars-of-junk"])
+], ids=["empty", "keyword-only", "keyword-and-spaces", "info-without-number", "info-number-no-report-has",
+        "info-words-no-report-has", "alphanumeric-sender", "short-code-sender", "two-thousand-chars-of-junk"])
 def test_odd_messages_each_get_a_defined_outcome(sms, text, sender, outcome, answered):
     assert post(sms, sms_msg("gw-odd", text, sender=sender)).status_code == 202
     drain(sms.connector)
@@ -159,6 +165,90 @@ def test_info_answers_the_status_and_a_leading_tracking_id_is_the_citizens_reply
     assert outcomes(sms) == {"accepted": 1, "command": 3, "reply": 1}
     replies = [u for u in hub_report(sms.hub, c.tracking_id)["updates"] if u["origin"]["side"] == "region"]
     assert [u["message"] for u in replies] == ["Petugasnya minta uang Rp 50.000"] and replies[0]["actor"] == "pelapor"
+
+
+UUID = "3f2b8c1e-9a4d-4e7b-8c2f-1d5e6a7b8c9d"
+LONG_ID = "KALSEL-2026-" + "0123456789abcdef" * 3 + "XYZ0"  # 64 characters
+NOT_FOUND = "Laporan dengan nomor {} tidak ditemukan. Periksa kembali nomor laporan Anda."
+SHAPES = [("numeric", None), ("prefixed", "LPR-0123456789"), ("dotted", "2026.KS.000123"), ("underscore", "kalsel_77"),
+          ("uuid", UUID), ("64-chars", LONG_ID)]
+
+
+def report_with_tracking_id(world, tracking_id: str | None) -> Complaint:
+    """A report by SMS, acknowledged under `tracking_id` (None: the one the reference hub
+    issued, a number). The reference hub issues numbers only, so another shape is given
+    here the way a re-issued id arrives: stored on the complaint, acknowledged again."""
+    post(world, sms_msg("gw-report", "LAPORPAMAN Jalan berlubang di Jl. Ahmad Yani km 5 Banjarbaru"))
+    drain(world.connector)
+    if tracking_id is not None:
+        with world.connector.store.transaction() as s:
+            complaint = s.scalars(select(Complaint)).one()
+            complaint.tracking_id = tracking_id
+            enqueue_notification(s, complaint, None)
+        drain(world.connector)
+    return only_complaint(world)
+
+
+@pytest.mark.parametrize("tracking_id", [t for _, t in SHAPES], ids=[i for i, _ in SHAPES])
+def test_info_and_replies_work_with_every_tracking_id_shape(sms, tracking_id):
+    c = report_with_tracking_id(sms, tracking_id)
+    tracking = c.tracking_id
+    number = short_reference(c.id) if len(tracking) > 16 else tracking
+    ack = sms.gateway.texts_to(E164)[-1]
+    assert ack == f"LAPOR: laporan Anda diterima dengan nomor {tracking}. Cek status: kirim INFO {number} ke 1708."
+    assert is_gsm7(ack) and gsm7_length(ack) <= 160 and len(segments(ack)) == 1  # one readable SMS, even for 64 characters
+    sent_before = len(sms.gateway.texts_to(E164))
+    unknown_short = short_reference(c.id + 1000).lower()  # the shape of a short reference, no report's
+    questions = [f"INFO {tracking}", f"info {tracking.lower()}", f"Cek {tracking}.", f"status: {tracking}?",
+                 f"LAPORPAMAN INFO #{number.lower()}", f"{tracking}", "INFO LPR-9999999999", f"info {unknown_short}"]
+    replies = [f"{tracking.lower()}, lubangnya makin besar", f"{number} Sudah ada motor jatuh!"]
+    for n, text in enumerate(questions + replies):
+        post(sms, sms_msg(f"gw-{n}", text, timestamp=int(time.time()) + n))
+    drain(sms.connector)
+    status = f"Laporan {tracking}: Belum terverifikasi."
+    assert sms.gateway.texts_to(E164)[sent_before:] == [status] * 6 + [NOT_FOUND.format("LPR-9999999999"),
+                                                                        NOT_FOUND.format(unknown_short)]
+    with sms.connector.store.transaction() as s:
+        updates = s.scalars(select(StatusUpdate).where(StatusUpdate.origin == "region").order_by(StatusUpdate.id)).all()
+        assert [(u.payload["actor"], u.payload["message"], u.payload["tracking_id"]) for u in updates] == [
+            ("pelapor", "lubangnya makin besar", tracking), ("pelapor", "Sudah ada motor jatuh!", tracking)]
+    assert outcomes(sms) == {"accepted": 1, "command": len(questions), "reply": 2}
+
+
+def test_a_number_from_another_phone_is_no_reply_and_a_confidential_status_stays_hidden(sms):
+    c = report_with_tracking_id(sms, "LPR-0123456789")
+    with sms.connector.store.transaction() as s:
+        s.get(Complaint, c.id).report = {**c.report, "privacy": {"anonymous": False, "confidential": True}}
+    other = "082211112222"
+    post(sms, sms_msg("gw-1", "INFO lpr-0123456789", sender=other))
+    post(sms, sms_msg("gw-2", "LPR-0123456789 ini laporan saya juga", sender=other))
+    post(sms, sms_msg("gw-3", "INFO lpr-0123456789"))
+    drain(sms.connector)
+    with sms.connector.store.transaction() as s:
+        new = s.scalars(select(Complaint).where(Complaint.id != c.id)).one()
+        assert new.report["body"] == "LPR-0123456789 ini laporan saya juga"  # every word kept
+        assert s.scalars(select(StatusUpdate).where(StatusUpdate.origin == "region")).all() == []
+    assert sms.gateway.texts_to("+6282211112222") == [
+        NOT_FOUND.format("lpr-0123456789"),
+        f"LAPOR: laporan Anda diterima dengan nomor {new.tracking_id}. Cek status: kirim INFO {new.tracking_id} ke 1708."]
+    assert sms.gateway.texts_to(E164)[-1] == "Laporan LPR-0123456789: Belum terverifikasi."
+
+
+def test_a_report_that_starts_with_info_is_a_report_unless_its_next_word_is_a_known_number(sms):
+    c = report_with_tracking_id(sms, "PAMANKUIN")  # letters only: the exchange allows it
+    acks = len(sms.gateway.texts_to(E164))
+    post(sms, sms_msg("gw-1", "Info: jalan di depan SDN 3 Martapura rusak parah sejak Januari"))
+    post(sms, sms_msg("gw-2", "Info pamankuin kapan diperbaiki pak, sudah lama sekali rusaknya"))
+    post(sms, sms_msg("gw-3", "INFO PAMANKUIN"))
+    post(sms, sms_msg("gw-4", "Info 3 rumah terendam banjir di Desa Sungai Tabuk"))
+    drain(sms.connector)
+    assert outcomes(sms) == {"accepted": 3, "command": 2}
+    with sms.connector.store.transaction() as s:
+        bodies = sorted(x.report["body"] for x in s.scalars(select(Complaint).where(Complaint.id != c.id)))
+    assert bodies == ["Info 3 rumah terendam banjir di Desa Sungai Tabuk",
+                      "Info: jalan di depan SDN 3 Martapura rusak parah sejak Januari"]
+    answers = [t for t in sms.gateway.texts_to(E164)[acks:] if not t.startswith("LAPOR: laporan Anda diterima")]
+    assert answers == ["Laporan PAMANKUIN: Belum terverifikasi."] * 2
 
 
 def udh(ref, total, seq) -> str:

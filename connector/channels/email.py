@@ -11,10 +11,11 @@ what it already has (same Message-ID and bytes); a Message-ID seen before with
 other bytes (delivered twice) is never a second complaint.
 
 What a message is (a complaint, a citizen's reply, an auto-reply or bounce) comes
-from `connector.mail`; the fields of a report come from the mapping profile
-(mappings/email.yaml). Sending: one SMTP conversation per message, with our own
-Message-ID made from the outbox key, so a message sent again after a crash is the
-same message.
+from `connector.mail`; whether it answers a report, from its thread ids and its
+subject's words, looked up by `connector.conversation`; the fields of a report come
+from the mapping profile (mappings/email.yaml). Sending: one SMTP conversation per
+message, with our own Message-ID made from the outbox key, so a message sent again
+after a crash is the same message.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from email.utils import formataddr, formatdate
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
+from ..conversation import Reply
 from ..errors import SourceRejectedError, SourceUnavailableError
-from ..mail import parse_mail
+from ..mail import parse_mail, subject_words
 from ..timeutil import iso
-from .base import Batch, Channel, Noise, ProbeResult, RawItem, ReplyRef
+from .base import Batch, Channel, Noise, ProbeResult, RawItem
 
 log = logging.getLogger(__name__)
 
@@ -238,14 +240,17 @@ class EmailChannel(Channel):
         noise = record.get("noise")
         return Noise(f"{noise['kind']}: {noise['reason']}") if noise else None  # never answered
 
-    def reply_to(self, record) -> ReplyRef | None:
-        ours = tuple(i for i in record.get("in_reply_to", []) + record.get("references", [])
-                     if i.lower().endswith("@" + self.domain))
-        if not ours and not record.get("tracking_id"):
+    def reply_to(self, record) -> Reply | None:
+        """What may tie the mail to a report: every message of its thread, nearest first (any
+        domain: the citizen's own first mail and earlier replies count as much as ours), the
+        subject's [LAPOR #<id>] tag and the subject's other words."""
+        thread = tuple(dict.fromkeys(record.get("in_reply_to", []) + record.get("references", [])[::-1]))
+        words = subject_words(record.get("subject_clean"))
+        if not thread and not record.get("tracking_id") and not words:
             return None
         when = datetime.fromisoformat(record["date"]) if record.get("date") else None
-        return ReplyRef(ours, record.get("tracking_id"), (record.get("from") or {}).get("address"),
-                        record.get("reply_text") or record.get("text"), when)
+        return Reply(thread, record.get("tracking_id"), (record.get("from") or {}).get("address"),
+                     record.get("reply_text") or record.get("text"), when, words)
 
     # -- sending -------------------------------------------------------------------
 

@@ -3,13 +3,18 @@
 A gateway class only says how a message is read from what it stored (`_message`) and
 how one SMS is sent (`_send_one`). Everything else is here: reading a message into the
 record the SMS profile maps (sender in E.164, the keyword, RAHASIA/ANONIM flags and
-the text after them), what a message is (a report, a status question "INFO <nomor>", a
-reply on a report "<nomor> <pesan>", an empty or keyword-only message answered with how
+the text after them), what a message may be (a report, a status question "INFO <nomor>",
+a reply on a report "<nomor> <pesan>", an empty or keyword-only message answered with how
 to write one, a sender that is no phone number), multipart pieces and putting them
 together, the content fingerprint that catches an operator's double delivery, and
 sending notifications split to the 160 GSM-7 / 70 UCS-2 limits at a limited rate.
 
-Not here: storing anything (intake), mapping fields (mappings/sms.yaml).
+A report's number is any tracking id the hub gave, or the short reference an
+acknowledgement gave for a long one: whether a word is one only the store knows, so
+`command` and `reply_to` hand intake the words to look up (connector.conversation).
+
+Not here: storing anything (intake), looking numbers up (connector.conversation),
+mapping fields (mappings/sms.yaml).
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..conversation import Question, Reply
 from ..errors import ConfigError
 from ..sms.commands import format_help, parse_sms
 from ..sms.text import normalize_phone, parse_udh, segments
 from ..timeutil import iso
-from .base import Channel, Command, Noise, PartInfo, RawItem, ReplyRef
+from .base import Channel, Noise, PartInfo, RawItem
 
 SMS_SETTINGS = {
     "profile": {"description": "Mapping profile (YAML), relative to the config file.", "type": "string"},
@@ -97,15 +103,13 @@ class SmsChannel(Channel):
         return record
 
     def _parsed(self, text: str) -> dict:
+        """`text` is what the message is when no word names a known report (a leading number
+        may be a phone number or an amount: then the report keeps every word); `candidates`,
+        `if_known` and `reply_text` say what it becomes when one does (parse_sms)."""
         parsed = parse_sms(text, keywords=self.keywords)
-        record = {"kind": parsed.kind, "keyword": parsed.keyword, "flags": sorted(parsed.flags),
-                  "text": parsed.text, "tracking_id": parsed.tracking_id}
-        if parsed.kind == "reply":
-            # A leading number may not be a report's (a phone number, an amount): if no report
-            # matches, the message is a report of its own and keeps every word.
-            record["reply_text"] = parsed.text
-            record["text"] = parse_sms(text, keywords=self.keywords, tracking_pattern=r"(?!x)x").text
-        return record
+        return {"kind": parsed.kind, "keyword": parsed.keyword, "flags": sorted(parsed.flags), "text": parsed.text,
+                "tracking_id": parsed.tracking_id, "candidates": list(parsed.candidates), "if_known": parsed.if_known,
+                "reply_text": parsed.reply_text}
 
     def combine(self, records: list[dict | None], channel_id: str) -> dict:
         """The pieces' texts in order; a missing piece is a noted gap in the text and a warning."""
@@ -128,19 +132,26 @@ class SmsChannel(Channel):
     def noise(self, record) -> Noise | None:
         if record.get("sender") is None:
             return Noise(f"the sender {record.get('sender_raw')!r} is not a phone number")  # nobody to answer
-        reasons = {"empty": "an empty message", "keyword_only": "only the keyword, no report",
-                   "info_invalid": "INFO without a valid report number"}
+        reasons = {"empty": "an empty message", "keyword_only": "only the keyword, no report"}
         reason = reasons.get(record.get("kind"))
+        if record.get("kind") == "info_invalid" and not record.get("candidates"):
+            reason = "INFO without a report number"  # with words after it, the store may know one (command)
         return Noise(reason, self.help_text) if reason else None
 
-    def command(self, record) -> Command | None:
-        return Command("info", record["tracking_id"]) if record.get("kind") == "info" else None
+    def command(self, record) -> Question | None:
+        """A status question when a word may name a report: answered "not found" when none does
+        and the message reads as a question about a number, with the format help when it has no
+        number, and no question at all (a report) when it reads as one."""
+        if record.get("if_known") != "info":
+            return None
+        unknown = {"info": "not_found", "info_invalid": "help"}.get(record.get("kind"), "report")
+        return Question("info", record.get("tracking_id"), tuple(record.get("candidates") or ()), unknown, self.help_text)
 
-    def reply_to(self, record) -> ReplyRef | None:
-        if record.get("kind") != "reply":
+    def reply_to(self, record) -> Reply | None:
+        if record.get("if_known") != "reply":
             return None
         when = datetime.fromisoformat(record["sent_at"]) if record.get("sent_at") else None
-        return ReplyRef((), record["tracking_id"], record.get("sender"), record.get("reply_text"), when)
+        return Reply((), None, record.get("sender"), record.get("reply_text"), when, tuple(record.get("candidates") or ()))
 
     def reply_address(self, record) -> str | None:
         return record.get("sender")

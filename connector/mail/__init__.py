@@ -9,10 +9,11 @@ the message is noise (auto-reply, bounce, read receipt, mailing list, our own ma
 coming back) and the MIME defects the email package reported.
 
 It does not decide what the message is (new complaint, reply to a report, noise):
-the email channel and intake do that from the record. It does not keep attachment
-bytes (a caller that stores them re-reads the raw message), does not unpack
-winmail.dat, and never raises: any input bytes give a record, at worst an empty one
-whose `defects` say why.
+the email channel and intake do that from the record (`subject_words` gives the
+subject's words that may be a tracking id; connector.conversation looks them up).
+It does not keep attachment bytes (a caller that stores them re-reads the raw
+message), does not unpack winmail.dat, and never raises: any input bytes give a
+record, at worst an empty one whose `defects` say why.
 
 `defects` holds the email package's defect class names plus a few of this module's
 own: EmptyMessage, NoHeaders (bytes that are not a message), HeaderParseError (a
@@ -38,9 +39,12 @@ from .headers import (
     _tracking_id,
     _unfold,
     _unique,
+    subject_words,
 )
 from .noise import _noise
 from .replies import _reply_part
+
+__all__ = ["DEFAULT_MAX_ATTACHMENT_BYTES", "FIELDS", "parse_mail", "subject_words"]
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 FIELDS = (

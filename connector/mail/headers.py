@@ -15,9 +15,17 @@ _TAG = re.compile(r"\[([^\[\]]*)\]")
 
 _TRACKING = re.compile(r"\[\s*lapor\s*#\s*([A-Za-z0-9._-]+)\s*\]", re.IGNORECASE)
 
-_COUNTED = re.compile(r"\b(re|fwd?|bls|balas|tr|trs)\s*\[\d+\]\s*:", re.IGNORECASE)
+# Reply and forward prefixes mail clients write: English, Indonesian (Bls, Balas, Trs), French
+# (Tr), German Outlook (AW, WG), Scandinavian (SV, VS), Dutch (Antw).
+_PREFIXES = r"re|fwd?|bls|balas|tr|trs|aw|wg|sv|vs|antw"
 
-_PREFIX = re.compile(r"^(?:re|fwd?|bls|balas|tr|trs)\s*(?:\(\d+\))?\s*[:：]\s*", re.IGNORECASE)
+_COUNTED = re.compile(rf"\b({_PREFIXES})\s*\[\d+\]\s*:", re.IGNORECASE)
+
+_PREFIX = re.compile(rf"^(?:{_PREFIXES})\s*(?:\(\d+\))?\s*[:：]\s*", re.IGNORECASE)
+
+# A word that may be a tracking id (^[A-Za-z0-9._-]{1,64}$), as written in a subject.
+_WORD = re.compile(r"[A-Za-z0-9._-]+")
+_MAX_SUBJECT_WORDS = 30
 
 _MSG_ID = re.compile(r"<([^<>\s\x00-\x1f\x7f]+)>")
 
@@ -101,6 +109,16 @@ def _clean_subject(subject: str | None) -> str | None:
 def _tracking_id(subject: str | None) -> str | None:
     match = _TRACKING.search(subject or "")
     return match.group(1) if match else None
+
+
+def subject_words(subject: str | None) -> tuple[str, ...]:
+    """The words of a subject that may be a report's tracking id, in order: each as written and
+    without the dots, dashes and underscores around it ("Laporan LPR-0123456789." gives
+    "Laporan", "LPR-0123456789.", "LPR-0123456789"); at most 64 characters, the first 30 words."""
+    found: list[str] = []
+    for word in _WORD.findall(subject or "")[:_MAX_SUBJECT_WORDS]:
+        found += [w for w in (word, word.strip("._-")) if w and len(w) <= 64]
+    return tuple(_unique(found))
 
 
 def _address_list(name: str, value: str) -> list[tuple[str, str]]:

@@ -10,8 +10,9 @@ _QUOTE_START = re.compile(r"^\s*(?:On|Pada)\s", re.IGNORECASE)
 _QUOTE_END = re.compile(r"(?:wrote|menulis)\s*:\s*$", re.IGNORECASE)
 _ORIGINAL = re.compile(r"^\s*-{2,}\s*(?:original message|pesan asli|pesan awal)\s*-{2,}\s*$", re.IGNORECASE)
 _FORWARDED = re.compile(r"-{2,}\s*(?:forwarded message|pesan (?:yang )?diteruskan|pesan terusan)", re.IGNORECASE)
-_HEADER_FROM = re.compile(r"^\s*\*?(?:From|Dari)\s*:\*?\s+\S", re.IGNORECASE)
-_HEADER_SENT = re.compile(r"^\s*\*?(?:Sent|Date|Dikirim|Tanggal)\s*:", re.IGNORECASE)
+# Outlook's header block in English, Indonesian and German ("AW:" replies): Von/Gesendet.
+_HEADER_FROM = re.compile(r"^\s*\*?(?:From|Dari|Von)\s*:\*?\s+\S", re.IGNORECASE)
+_HEADER_SENT = re.compile(r"^\s*\*?(?:Sent|Date|Dikirim|Tanggal|Gesendet|Datum)\s*:", re.IGNORECASE)
 # "Dikirim dari iPhone saya", "Sent from my Galaxy": only with a device or app named, so a
 # last sentence like "Dikirim dari kantor kelurahan kemarin." stays.
 _MOBILE_SIGNATURE = re.compile(
@@ -56,7 +57,7 @@ def _quote_header_at(lines: list[str]) -> tuple[int | None, int | None, bool]:
 
 
 def _outlook_block(lines: list[str], i: int) -> bool:
-    """A "From:/Dari:" line starting a header block with a "Sent:/Dikirim:/Date:" line, that
+    """A "From:/Dari:/Von:" line starting a header block with a "Sent:/Dikirim:/Date:" line, that
     shows an address or follows a rule line: an Indonesian letter also opens with "Dari:"
     and "Tanggal:", and a forwarded message's block is content, not a quote."""
     if not _HEADER_FROM.match(lines[i]) or not any(_HEADER_SENT.match(n) for n in lines[i + 1: i + 5]):

@@ -1350,6 +1350,148 @@ Dikirim dari iPhone saya
           subject_clean="Laporan Anda diterima",
           reply_text="Tambahan: kemarin ada pengendara motor jatuh lagi di lubang yang sama."))
 
+# ---------------------------------------------------------------- replies as mail clients write them
+# The conversation tests/test_email_channel.py seeds: Dewi's report 1000789 came as her mail
+# FIRST_789 (no acknowledgement yet); Agus's report 1000321 was acknowledged (ACK_321) and his
+# reply 51 became an update on it. These replies name that conversation only in their threads
+# or subject words: the parser's record alone does not show them as replies (outcome below).
+FIRST_789 = "CAF0789.lampu@mail.example.com"
+ACK_321 = f"ack-1000321.20250325T010000Z@{ACK_DOMAIN}"
+
+add("66-reply-gmail-to-own-first-mail.eml", f"""MIME-Version: 1.0
+References: <{FIRST_789}>
+In-Reply-To: <{FIRST_789}>
+From: Dewi Lestari <dewi.lestari@example.com>
+Date: Fri, 28 Mar 2025 07:30:12 +0800
+Message-ID: <CAGm8xK0066+zQ=reply@mail.gmail.com>
+Subject: Re: Lampu jalan mati di Jl. Sekumpul Martapura
+To: pengaduan@kalselprov.go.id
+Content-Type: multipart/alternative; boundary="0000000000004f1a2b05f3c1d266"
+
+--0000000000004f1a2b05f3c1d266
+Content-Type: text/plain; charset="UTF-8"
+
+Sudah tiga minggu, masih gelap total.
+
+Pada Sen, 3 Mar 2025 pukul 19.02 Dewi Lestari <dewi.lestari@example.com>
+menulis:
+
+> Lampu jalan di Jl. Sekumpul mati semua.
+>
+
+--0000000000004f1a2b05f3c1d266
+Content-Type: text/html; charset="UTF-8"
+
+<div dir="ltr">Sudah tiga minggu, masih gelap total.</div><br><div class="gmail_quote"><blockquote class="gmail_quote">Lampu jalan di Jl. Sekumpul mati semua.</blockquote></div>
+
+--0000000000004f1a2b05f3c1d266--
+""", dict(outcome="complaint", in_reply_to=[FIRST_789], references=[FIRST_789], tracking_id=None,
+          subject_clean="Lampu jalan mati di Jl. Sekumpul Martapura", reply_text="Sudah tiga minggu, masih gelap total."))
+
+add("67-reply-outlook-aw-thread-index.eml", f"""From: Agus Setiawan <agus.setiawan@example.com>
+To: "LAPOR PAMAN" <noreply@{ACK_DOMAIN}>
+Subject: AW: [LAPOR #1000321] Permintaan keterangan
+Thread-Topic: [LAPOR #1000321] Permintaan keterangan
+Thread-Index: AQHbnP1uYxBq2m3nQ0Ke9A7lq7mZf7Nk2W8AgAABzYA=
+Date: Fri, 28 Mar 2025 00:15:00 +0000
+Message-ID:
+ <AM0PR10MB1234A67B2C3D4E5F6A7B8C9D0E1F@AM0PR10MB1234.eurprd10.prod.outlook.com>
+References: <{ACK_321}>
+In-Reply-To: <{ACK_321}>
+Accept-Language: de-DE, id-ID
+Content-Language: de-DE
+X-MS-Has-Attach:
+X-MS-TNEF-Correlator:
+Content-Type: text/plain; charset="iso-8859-1"
+Content-Transfer-Encoding: quoted-printable
+MIME-Version: 1.0
+
+Die Stra=DFe ist immer noch kaputt. Jalannya masih rusak.
+
+________________________________
+Von: LAPOR PAMAN <noreply@{ACK_DOMAIN}>
+Gesendet: Dienstag, 25. M=E4rz 2025 09:00
+An: Agus Setiawan <agus.setiawan@example.com>
+Betreff: [LAPOR #1000321] Permintaan keterangan
+
+Mohon sebutkan nama jalannya.
+""", dict(outcome="reply", in_reply_to=[ACK_321], references=[ACK_321], tracking_id="1000321",
+          message_id="AM0PR10MB1234A67B2C3D4E5F6A7B8C9D0E1F@AM0PR10MB1234.eurprd10.prod.outlook.com",
+          subject_clean="Permintaan keterangan", tags=["lapor #1000321"],
+          reply_text="Die Stra\u00dfe ist immer noch kaputt. Jalannya masih rusak."))
+
+OLDER_68 = [f"surat-{n}.kelurahan@example.go.id" for n in range(1, 13)]
+add("68-reply-thunderbird-long-references.eml", f"""Message-ID: <5e1c2a3b-7d4f-4a1b-9c2d-0e1f2a3b4c68@example.com>
+Date: Fri, 28 Mar 2025 08:45:00 +0800
+MIME-Version: 1.0
+User-Agent: Mozilla Thunderbird
+Subject: Re: Lampu jalan mati di Jl. Sekumpul Martapura
+Content-Language: id
+To: pengaduan@kalselprov.go.id
+References: {" ".join(f"<{i}>" for i in OLDER_68[:2])}
+ {" ".join(f"<{i}>" for i in OLDER_68[2:4])}
+ {" ".join(f"<{i}>" for i in OLDER_68[4:6])}
+ {" ".join(f"<{i}>" for i in OLDER_68[6:8])}
+ {" ".join(f"<{i}>" for i in OLDER_68[8:10])}
+ {" ".join(f"<{i}>" for i in OLDER_68[10:12])}
+ <{FIRST_789}>
+From: Dewi Lestari <dewi.lestari@example.com>
+In-Reply-To: <{FIRST_789}>
+Content-Type: text/plain; charset=UTF-8; format=flowed
+Content-Transfer-Encoding: 8bit
+
+Kelurahan bilang sudah diteruskan ke PLN, tapi belum ada petugas datang.
+
+On 03/03/2025 19.02, Dewi Lestari wrote:
+> Lampu jalan di Jl. Sekumpul mati semua.
+""", dict(outcome="complaint", in_reply_to=[FIRST_789], references=OLDER_68 + [FIRST_789], tracking_id=None,
+          reply_text="Kelurahan bilang sudah diteruskan ke PLN, tapi belum ada petugas datang."))
+
+add("69-reply-apple-mail-to-earlier-reply.eml", """Content-Type: text/plain;
+\tcharset=utf-8
+Content-Transfer-Encoding: 7bit
+Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3774.600.62\\))
+Subject: Nama jalan
+From: Agus Setiawan <agus.setiawan@example.com>
+In-Reply-To: <interleaved-51@example.com>
+Date: Fri, 28 Mar 2025 09:10:00 +0800
+Cc: 
+Message-Id: <A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C69@example.com>
+References: <interleaved-51@example.com>
+To: pengaduan@kalselprov.go.id
+X-Mailer: Apple Mail (2.3774.600.62)
+
+Koreksi: dekat Pasar Sudimampir sisi utara.
+
+> On 26 Mar 2025, at 11.00, Agus Setiawan <agus.setiawan@example.com> wrote:
+> 
+> Jl. Veteran, dekat Pasar Sudimampir.
+""", dict(outcome="complaint", in_reply_to=["interleaved-51@example.com"], references=["interleaved-51@example.com"],
+          message_id="A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C69@example.com", subject_clean="Nama jalan", tracking_id=None,
+          reply_text="Koreksi: dekat Pasar Sudimampir sisi utara."))
+
+add("70-subject-word-tracking-id.eml", """From: Agus Setiawan <agus.setiawan@example.com>
+To: pengaduan@kalselprov.go.id
+Subject: Balas: Laporan 1000321.
+Date: Fri, 28 Mar 2025 10:00:00 +0800
+Message-ID: <subject-word-70@example.com>
+Content-Type: text/plain; charset=utf-8
+
+Apakah sudah ada petugas yang meninjau?
+""", dict(outcome="complaint", in_reply_to=[], references=[], tracking_id=None, subject_clean="Laporan 1000321.",
+          reply_text_same_as_text=True))
+
+add("71-subject-word-tracking-id-not-the-author.eml", """From: Fitriani <fitriani@example.id>
+To: pengaduan@kalselprov.go.id
+Subject: Seperti laporan 1000321, jalan di Sungai Lulut juga rusak
+Date: Fri, 28 Mar 2025 10:30:00 +0800
+Message-ID: <subject-word-71@example.id>
+Content-Type: text/plain; charset=utf-8
+
+Jalan di Sungai Lulut, Banjarmasin Timur, berlubang di banyak titik.
+""", dict(outcome="complaint", in_reply_to=[], references=[], tracking_id=None,
+          subject_clean="Seperti laporan 1000321, jalan di Sungai Lulut juga rusak"))
+
 # ---------------------------------------------------------------- write
 
 OUT.mkdir(parents=True, exist_ok=True)
@@ -1361,12 +1503,15 @@ for name, (data, facts) in FILES.items():
     manifest[name] = facts
 header = """# Expected parse of every message in this folder (tests/test_mailparse.py checks each fact).
 #
-# outcome: how the connector treats the message, derived from the record in the test:
+# outcome: how the message reads from its record alone (tests/test_mailparse.py derives it):
 #   noise      the record has `noise` (noise_kind says which)
 #   unreadable no text and no attachments
 #   reply      in_reply_to/references name an id at lapor-connector.kalselprov.go.id, or the
 #              subject carries a [LAPOR #id] tag
 #   complaint  everything else
+# The connector also knows the conversation (a report's first mail, the citizen's earlier
+# replies, tracking ids in the subject, who the complainant is): tests/test_email_channel.py
+# seeds it and states each message whose outcome there differs (66, 68-70, 48).
 # Inputs: max_attachment_bytes, own_domains. Facts: a key named like a record field is compared
 # exactly; from_address/from_name; text_contains/text_not_contains and the reply_text_* lists;
 # reply_text_same_as_text; noise_kind/noise_reason_contains; attachments (the full list, each
