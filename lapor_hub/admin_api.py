@@ -12,7 +12,8 @@ from flask import Blueprint
 
 from . import exchange
 from .national import ActError, act, act_problems
-from .web import ApiError, hub, json_object, listed, requires_admin
+from .inputs import json_object
+from .web import ApiError, hub, listed, requires_admin
 
 admin_api = Blueprint("hub_admin", __name__, url_prefix="/api/v1/admin")
 

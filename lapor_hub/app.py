@@ -14,7 +14,7 @@ the tables (`store.py`).
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask
 from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException
 
@@ -26,15 +26,8 @@ from .reports_api import reports_api
 from .settings import HubSettings
 from .store import open_store
 from .updates_api import updates_api
-from .web import (
-    EXTENSION,
-    ApiError,
-    HubState,
-    api_error,
-    http_error,
-    hub,
-    requires_connector,
-)
+from .inputs import bad_request, json_object
+from .web import EXTENSION, ApiError, HubState, api_error, http_error, hub, requires_connector
 
 # 500 reports of the largest allowed size would be ~10 MB of body text alone.
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
@@ -48,9 +41,12 @@ def create_app(settings: HubSettings) -> Flask:
     engine = open_store(settings.store_url)
     app.extensions[EXTENSION] = HubState(settings, engine, sessionmaker(engine, expire_on_commit=False),
                                          Faults(enabled=settings.faults_enabled))
-    for blueprint in (reports_api, updates_api, admin_api, audit_api, drift_api):
+    for blueprint in (reports_api, updates_api, admin_api, audit_api):
         app.register_blueprint(blueprint)
     if settings.faults_enabled:
+        # Only then: the hub's document lists them, and nothing it does not list may
+        # answer (or show in an Allow header).
+        app.register_blueprint(drift_api)
         app.register_blueprint(fault_api)
     app.register_error_handler(ApiError, api_error)
     app.register_error_handler(HTTPException, http_error)
@@ -65,9 +61,9 @@ fault_api = Blueprint("hub_faults", __name__, url_prefix="/api/v1")
 @fault_api.post("/_faults")
 @requires_connector
 def set_faults():
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict) or "rules" not in body:
-        raise ApiError(400, "bad_request", 'the body must be a JSON object {"rules": [rule, ...]}')
+    body = json_object()
+    if set(body) != {"rules"}:
+        raise bad_request('the body must be a JSON object {"rules": [rule, ...]}')
     try:
         hub().faults.set(body["rules"])
     except InvalidFaultRulesError as exc:

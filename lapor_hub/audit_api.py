@@ -2,17 +2,19 @@
 bucket listings of the connector's reports, and its audit checkpoints.
 
 Thin handlers: check the token, read the parameters, call `reconcile` or
-`checkpoints`, answer JSON. A bad bucket parameter is 400 `bad_parameter`; a
-checkpoint that contradicts a stored one is 409 `checkpoint_conflict`. Not here:
+`checkpoints`, answer JSON. A bad bucket parameter or checkpoint body is 400
+`bad_request` (the contract's code); a checkpoint that contradicts a stored one is
+409 `checkpoint_conflict`. Not here:
 what is digested (`reconcile.py`), what a checkpoint means (`checkpoints.py`).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 
 from . import checkpoints, reconcile
-from .web import ApiError, hub, json_object, listed, requires_connector
+from .inputs import bad_request, integer, json_object, query_value
+from .web import ApiError, hub, listed, requires_connector
 
 audit_api = Blueprint("hub_audit", __name__, url_prefix="/api/v1")
 
@@ -20,7 +22,7 @@ audit_api = Blueprint("hub_audit", __name__, url_prefix="/api/v1")
 @audit_api.get("/reconcile/digest")
 @requires_connector
 def reconcile_digest():
-    buckets = _bucket_count(request.args.get("buckets"), required=False)
+    buckets = _bucket_count(required=False)
     with hub().sessions() as session:
         return reconcile.digest(session, g.connector_id, buckets)
 
@@ -28,25 +30,22 @@ def reconcile_digest():
 @audit_api.get("/reconcile/buckets/<index>")
 @requires_connector
 def reconcile_bucket(index: str):
-    buckets = _bucket_count(request.args.get("buckets"), required=True)
-    if not _is_number(index) or int(index) >= buckets:
-        raise ApiError(400, "bad_parameter", f"bucket: give a number from 0 to {buckets - 1}, not {index!r}")
+    buckets = _bucket_count(required=True)
+    number = integer(index)
+    if number is None or not 0 <= number < buckets:
+        raise bad_request(f"bucket: give a number from 0 to {buckets - 1}, not {index!r}")
     with hub().sessions() as session:
-        return reconcile.bucket(session, g.connector_id, int(index), buckets)
+        return reconcile.bucket(session, g.connector_id, number, buckets)
 
 
-def _bucket_count(raw: str | None, *, required: bool) -> int | None:
-    if not raw and not required:
+def _bucket_count(*, required: bool) -> int | None:
+    raw = query_value("buckets")
+    if raw is None and not required:
         return None
-    if raw is None or not _is_number(raw) or not reconcile.is_bucket_count(int(raw)):
-        raise ApiError(400, "bad_parameter",
-                       f"buckets: give a power of two from 1 to {reconcile.MAX_BUCKETS}, not {raw!r}")
-    return int(raw)
-
-
-def _is_number(raw: str) -> bool:
-    # A bound on the length keeps int() cheap on whatever a client sends.
-    return raw.isascii() and raw.isdigit() and len(raw) <= 12
+    number = integer(raw) if raw is not None else None
+    if number is None or not reconcile.is_bucket_count(number):
+        raise bad_request(f"buckets: give a power of two from 1 to {reconcile.MAX_BUCKETS}, not {raw!r}")
+    return number
 
 
 @audit_api.post("/audit/checkpoints")
@@ -55,8 +54,8 @@ def post_checkpoint():
     body = json_object()
     problems = checkpoints.checkpoint_problems(body)
     if problems:
-        raise ApiError(400, "invalid_checkpoint", listed(problems))
-    try:
+        raise bad_request(f"not a Checkpoint: {listed(problems)}")
+    try:  # int(): JSON Schema counts 5.0 as an integer, and the answer should say 5
         view, created = checkpoints.record_checkpoint(hub().sessions, g.connector_id, int(body["seq"]),
                                                       body["hash"], body["at"])
     except checkpoints.CheckpointConflictError as exc:

@@ -20,28 +20,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from lapor_exchange.problems import openapi_validator
 from lapor_exchange.problems import problems as schema_problems
-from lapor_exchange.problems import validator_for
 from .store import HubCheckpoint, begin_writing
 
 log = logging.getLogger(__name__)
 
-MAX_SEQ = 2**63 - 1  # the column is a BIGINT
-CHECKPOINT_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["seq", "hash", "at"],
-    "properties": {
-        "seq": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ,
-                "description": "The seq of the newest entry of the connector's audit log."},
-        "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$",
-                 "description": "64 lower-case hex digits: sha256 of that entry"},
-        "at": {"type": "string", "format": "date-time",
-               "description": "When that entry was made, ISO 8601 with a UTC offset."},
-    },
-}
-_validator = validator_for(CHECKPOINT_SCHEMA)
 # Two requests racing to store the same new seq (PostgreSQL): the loser hits the
 # primary key, and answering again from a fresh read makes it a repeat or a conflict.
 _RACE_ATTEMPTS = 3
@@ -58,8 +42,9 @@ class CheckpointConflictError(Exception):
 
 
 def checkpoint_problems(body) -> list[dict]:
-    """What is wrong with a checkpoint body {seq, hash, at}; [] when fine."""
-    return [p.as_dict() for p in schema_problems(body, _validator)]
+    """What is wrong with a checkpoint body {seq, hash, at} by the contract's `Checkpoint`
+    (a seq JSON numbers hold exactly, a time with its UTC offset); [] when fine."""
+    return [p.as_dict() for p in schema_problems(body, openapi_validator("Checkpoint"))]
 
 
 def checkpoint_view(row: HubCheckpoint) -> dict:

@@ -30,23 +30,25 @@ from .store import HubReport, HubUpdate, begin_writing, row_id_for, tracking_id_
 log = logging.getLogger(__name__)
 
 _STATUS_SCHEMA = load_schema(REPORT)["$defs"]["status"]
+_TRACKING_ID_SCHEMA = {k: v for k, v in load_schema(REPORT)["$defs"]["tracking_id"].items() if k != "description"}
 DRIFT_SCHEMAS = {
     "status": {"type": "object", "additionalProperties": False, "required": ["status"],
                "properties": {"status": _STATUS_SCHEMA}},
     "content": {"type": "object", "additionalProperties": False, "required": ["report"],
                 "properties": {"report": {"type": "object", "description": "A valid report with the same source."}}},
     "tracking_id": {"type": "object", "additionalProperties": False, "required": ["tracking_id"],
-                    "properties": {"tracking_id": {"type": "string", "minLength": 1, "maxLength": 32,
-                                                   "pattern": "^[A-Za-z0-9._~-]+$",
-                                                   "description": "letters, digits and . _ ~ - only"}}},
+                    "properties": {"tracking_id": {
+                        **_TRACKING_ID_SCHEMA, "maxLength": 32,
+                        "description": "The contract's tracking id, at most 32 characters (the column's width)."}}},
 }
 _validators = {name: validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema})
                for name, schema in DRIFT_SCHEMAS.items()}
 
 
 class DriftError(Exception):
-    """The change was not made. `code`: unknown_report (404), invalid_drift (400) or
-    tracking_id_taken (409)."""
+    """The change was not made. `code`: unknown_report (404), invalid_drift (400: not a
+    valid body), or, for a valid body at odds with what the hub holds (409),
+    source_changed, tracking_id_taken or tracking_id_reserved."""
 
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -81,16 +83,20 @@ def set_content(sessions: sessionmaker, tracking_id: str, report: dict) -> dict:
 
     def replace(session: Session, row: HubReport) -> None:
         problems = [f"$.report{p.path[1:]}: {p.message}" for p in schema_problems(report, REPORT)]
-        source = report.get("source") or {}
-        if (source.get("connector_id"), source.get("channel_id"), source.get("source_ref")) != \
-                (row.connector_id, row.channel_id, row.source_ref):
-            problems.append("$.report.source: must keep the stored report's connector_id, channel_id and source_ref")
         if problems:
             raise DriftError("invalid_drift", "; ".join(problems))
+        if _source_key(report) != (row.connector_id, row.channel_id, row.source_ref):
+            raise DriftError("source_changed", "$.report.source: must keep the stored report's connector_id, "
+                                               "channel_id and source_ref")
         row.report_json = canonical_json(report)
         row.content_hash = sha256_bytes(row.report_json.encode("utf-8"))
 
     return _change(sessions, tracking_id, replace)
+
+
+def _source_key(report: dict) -> tuple[str, str, str]:
+    source = report["source"]
+    return source["connector_id"], source["channel_id"], source["source_ref"]
 
 
 def set_tracking_id(sessions: sessionmaker, tracking_id: str, new: str) -> dict:
@@ -105,8 +111,8 @@ def set_tracking_id(sessions: sessionmaker, tracking_id: str, new: str) -> dict:
         # again; a higher one would be, and the insert of that later report would fail.
         issued = session.scalar(select(func.max(HubReport.id)))
         if row_id is not None and tracking_id_for(row_id) == new and row_id > issued:
-            raise DriftError("invalid_drift", f"the hub would give {new!r} to a later report; "
-                                              f"pick one of another form, such as 'X-{new}'")
+            raise DriftError("tracking_id_reserved", f"the hub would give {new!r} to a later report; "
+                                                     f"pick one of another form, such as 'X-{new}'")
         row.tracking_id = new
 
     return _change(sessions, tracking_id, rename)

@@ -194,22 +194,27 @@ def list_reports(session: Session, connector_id: str, *, channel_id: str | None 
     if source_ref is not None:
         query = query.where(HubReport.source_ref == source_ref)
     if after is not None:
-        query = query.where(HubReport.id > _row_id_after(session, after))
+        row_id = _row_id_after(session, after)
+        if row_id is None:
+            return [], None
+        query = query.where(HubReport.id > row_id)
     rows = list(session.scalars(query.order_by(HubReport.id).limit(limit + 1)))
     page = rows[:limit]
     next_after = page[-1].tracking_id if len(rows) > limit else None
     return [report_view(row) for row in page], next_after
 
 
-def _row_id_after(session: Session, after: str) -> int:
+def _row_id_after(session: Session, after: str) -> int | None:
     """Where a page after the report `after` starts: that report's row, or, for a tracking
-    id no report has any more (removed, or renamed by drift), the row it was issued for."""
+    id no report has any more (removed, or renamed by drift), the row it was issued for.
+
+    None for a tracking id this hub could never have issued: every report it lists comes
+    before such an id, so the page after it is empty. The contract lets a client send any
+    tracking id as `after`, and an empty last page is the one answer that neither repeats
+    reports nor makes them up.
+    """
     row_id = session.scalar(select(HubReport.id).where(HubReport.tracking_id == after))
-    if row_id is None:
-        row_id = row_id_for(after)
-    if row_id is None:
-        raise ValueError(f"{after!r} is not a tracking id of this hub")
-    return row_id
+    return row_id if row_id is not None else row_id_for(after)
 
 
 def stats(session: Session, connector_id: str) -> dict:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lapor_exchange.status import HUB, REGION
-from .store import HubReport, HubUpdate
+from .store import MAX_BIGINT, HubReport, HubUpdate
 from .updates import RECORDED
 
 
@@ -42,8 +42,11 @@ def feed_page(session: Session, connector_id: str, *, after: int = 0,
     order, and the seq to pass as `after` next time (None when the page is empty).
 
     Every recorded outcome is listed, stale ones too: the connector keeps the same
-    history and judges them by the same rule.
+    history and judges them by the same rule. The contract puts no upper bound on
+    `after`; past the largest seq a column holds, nothing comes after it.
     """
+    if after >= MAX_BIGINT:
+        return [], None
     query = (select(HubUpdate, HubReport.tracking_id).join(HubReport, HubUpdate.report_id == HubReport.id)
              .where(HubUpdate.connector_id == connector_id, HubUpdate.origin == HUB, HubUpdate.seq > after)
              .order_by(HubUpdate.seq).limit(limit))

@@ -7,20 +7,13 @@ Not here: what a batch means (`exchange.py`), status updates (`updates_api.py`).
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 
 from . import exchange
 from .faults import REPORTS_BATCH
-from .openapi import openapi_document
-from .web import (
-    ApiError,
-    answer_or_hang_up,
-    batch_items,
-    hub,
-    page_limit,
-    requires_connector,
-    take_fault,
-)
+from .inputs import batch_items, query_integer, query_string
+from .openapi import DEFAULT_PAGE, MAX_PAGE, openapi_document
+from .web import ApiError, answer_or_hang_up, hub, requires_connector, take_fault
 
 reports_api = Blueprint("hub_api", __name__, url_prefix="/api/v1")
 
@@ -39,7 +32,7 @@ def openapi():
 @requires_connector
 def post_batch():
     fault = take_fault(REPORTS_BATCH)
-    results = exchange.receive_batch(hub().sessions, g.connector_id, batch_items("reports"))
+    results = exchange.receive_batch(hub().sessions, g.connector_id, batch_items("reports", "BatchRequest"))
     return answer_or_hang_up(fault, {"results": results})
 
 
@@ -56,15 +49,12 @@ def get_report(tracking_id: str):
 @reports_api.get("/reports")
 @requires_connector
 def list_reports():
-    args = request.args
-    limit = page_limit(args.get("limit"))
-    try:
-        with hub().sessions() as session:
-            page, next_after = exchange.list_reports(
-                session, g.connector_id, channel_id=args.get("channel_id") or None,
-                source_ref=args.get("source_ref") or None, after=args.get("after") or None, limit=limit)
-    except ValueError as exc:
-        raise ApiError(400, "bad_parameter", f"after: {exc}") from exc
+    filters = {"channel_id": query_string("channel_id", "Identifier"),
+               "source_ref": query_string("source_ref", "Text512"),
+               "after": query_string("after", "TrackingId"),
+               "limit": query_integer("limit", DEFAULT_PAGE, 1, MAX_PAGE)}
+    with hub().sessions() as session:
+        page, next_after = exchange.list_reports(session, g.connector_id, **filters)
     return {"reports": page, "next_after": next_after}
 
 

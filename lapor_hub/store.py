@@ -40,6 +40,9 @@ from lapor_exchange.digest import key_hash
 # plus an offset, so the first ones have 7 digits like LAPOR!'s old ids.
 _TRACKING_OFFSET = 1_000_000
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The largest row id or seq a column can hold (SQLite and PostgreSQL alike): a number
+# past it in a request names nothing stored, and binding it would raise OverflowError.
+MAX_BIGINT = 2**63 - 1
 _FEED_LOCK_KEY = 0x4C41504F52  # "LAPOR": any constant the hub alone uses
 # SQLite autoincrements only a column declared INTEGER PRIMARY KEY.
 _BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -59,10 +62,12 @@ def tracking_id_sql(row_id):
 
 
 def row_id_for(tracking_id: str) -> int | None:
-    """The row id behind one of our tracking ids, or None if it cannot be one."""
+    """The row id behind one of our tracking ids, or None if it cannot be one (not
+    digits, or past the largest row id a BIGINT column holds)."""
     if not tracking_id.isascii() or not tracking_id.isdigit():
         return None
-    return int(tracking_id) - _TRACKING_OFFSET
+    row_id = int(tracking_id) - _TRACKING_OFFSET
+    return row_id if row_id <= MAX_BIGINT else None
 
 
 class UTCDateTime(TypeDecorator):

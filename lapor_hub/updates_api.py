@@ -10,10 +10,12 @@ national side's own endpoints (`admin_api.py`).
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 
 from .faults import FEED, UPDATES_BATCH
 from .feed import feed_page
+from .inputs import batch_items, json_object, query_integer
+from .openapi import DEFAULT_PAGE, MAX_PAGE
 from .updates import (
     CONFLICT,
     ILLEGAL_TRANSITION,
@@ -24,17 +26,7 @@ from .updates import (
     iso_or_none,
     receive_updates,
 )
-from .web import (
-    ApiError,
-    answer_or_hang_up,
-    batch_items,
-    hub,
-    json_object,
-    listed,
-    page_limit,
-    requires_connector,
-    take_fault,
-)
+from .web import ApiError, answer_or_hang_up, hub, listed, requires_connector, take_fault
 
 updates_api = Blueprint("hub_updates", __name__, url_prefix="/api/v1")
 
@@ -51,7 +43,7 @@ _REFUSALS = {
 @requires_connector
 def post_updates():
     fault = take_fault(UPDATES_BATCH)
-    results = receive_updates(hub().sessions, g.connector_id, batch_items("updates"))
+    results = receive_updates(hub().sessions, g.connector_id, batch_items("updates", "UpdateBatchRequest"))
     return answer_or_hang_up(fault, {"results": results})
 
 
@@ -78,15 +70,8 @@ def _single(answer: UpdateAnswer) -> dict:
 @requires_connector
 def get_feed():
     take_fault(FEED)  # status and delay only: the feed saves nothing to drop
-    after, limit = _after(request.args.get("after")), page_limit(request.args.get("limit"))
+    after, limit = query_integer("after", 0, 0), query_integer("limit", DEFAULT_PAGE, 1, MAX_PAGE)
     with hub().sessions() as session:
         page, next_after = feed_page(session, g.connector_id, after=after, limit=limit)
     return {"updates": hub().faults.mangle_page(page), "next_after": next_after}
 
-
-def _after(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return 0
-    if not raw.isascii() or not raw.isdigit():
-        raise ApiError(400, "bad_parameter", f"after: give the seq of the last update you have, not {raw!r}")
-    return int(raw)

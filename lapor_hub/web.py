@@ -1,11 +1,11 @@
 """What every handler of the reference hub shares: the app's state, the error
-shape, bearer-token checks, paging parameters, and the HTTP side of faults.
+shape, bearer-token checks, and the HTTP side of faults.
 
 Every error is `{"error": {"code", "message"}}` (`ApiError`, and Werkzeug's own
 404/405 through `http_error`). A connector is known by its token
 (`requires_connector` puts its id in `g.connector_id`); the national side by the
-admin token (`requires_admin`). Not here: the endpoints (`*_api.py`), what the
-rules of a fault are (`faults.py`).
+admin token (`requires_admin`). Not here: the endpoints (`*_api.py`), reading a
+request's body and parameters (`inputs.py`), what the rules of a fault are (`faults.py`).
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .faults import DELAY, DROP_AFTER_SAVE, STATUS, FaultRule, Faults
-from .openapi import MAX_BATCH, MAX_PAGE
 from .settings import HubSettings
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "lapor_hub"
-DEFAULT_PAGE = 100
+# The contract names the code of a too large body; Werkzeug's own name would be
+# request_entity_too_large.
+_HTTP_CODES = {413: "too_large"}
 
 
 @dataclass
@@ -73,7 +74,8 @@ def http_error(exc: HTTPException):
         # Details stay in the log (Flask logged the exception); the client gets no internals.
         return jsonify(error_body("internal_error", "the hub failed to handle this request")), 500
     response = exc.get_response()  # keeps headers such as Allow on a 405
-    response.set_data(current_app.json.dumps(error_body(exc.name.lower().replace(" ", "_"), exc.description)))
+    code = _HTTP_CODES.get(exc.code, exc.name.lower().replace(" ", "_"))
+    response.set_data(current_app.json.dumps(error_body(code, exc.description)))
     response.content_type = "application/json"
     return response
 
@@ -141,35 +143,6 @@ def requires_admin(view):
         return view(*args, **kwargs)
 
     return wrapper
-
-
-# -- request parts -------------------------------------------------------------------
-
-
-def batch_items(name: str) -> list:
-    """The list under `name` of a batch body `{name: [...]}`: 400 when malformed, 422 for its size."""
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get(name), list):
-        raise ApiError(400, "bad_request", f'the body must be a JSON object {{"{name}": [item, ...]}}')
-    count = len(body[name])
-    if not 1 <= count <= MAX_BATCH:
-        raise ApiError(422, "batch_size", f"a batch holds 1 to {MAX_BATCH} {name}, this one {count}")
-    return body[name]
-
-
-def json_object() -> dict:
-    body = request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "the body must be a JSON object")
-    return body
-
-
-def page_limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ApiError(400, "bad_parameter", f"limit: give a whole number from 1 to {MAX_PAGE}, not {raw!r}")
-    return int(raw)
 
 
 # -- faults --------------------------------------------------------------------------

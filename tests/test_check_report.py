@@ -126,7 +126,7 @@ def test_a_file_that_is_not_utf8_is_exit_2(tmp_path):
     path = tmp_path / "laporan.json"
     path.write_bytes(b'{"title": "\xff"}')
     result = check_report(str(path))
-    assert result.exit_code == 2 and result.output.splitlines()[0] == f"{path}: not UTF-8 (byte 11)"
+    assert result.exit_code == 2 and result.output.splitlines()[0] == f"{path}: not UTF-8 (invalid start byte at byte 11)"
 
 
 def test_the_installed_command_reads_stdin():

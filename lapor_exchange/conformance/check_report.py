@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..problems import report_problems
-from .contract import parse_json
+from ..jsontext import parse_json
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 LINE_SUFFIXES = (".jsonl", ".ndjson")

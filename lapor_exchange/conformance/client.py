@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from ..jsontext import parse_json
 from . import contract
 
 TIMEOUT_SECONDS = 30
@@ -93,7 +94,7 @@ class HubClient:
 
 def _json_or_none(response: requests.Response):
     try:
-        return contract.parse_json(response.content)
+        return parse_json(response.content)
     except ValueError:
         return None
 

@@ -4,8 +4,7 @@ requests and answers against.
 `operations()` lists every operation of the published document with its capability tag,
 parameters, request body and documented answers; `answer_problems` judges an answer
 (status and JSON body) against what the document says that operation answers;
-`published_for(capabilities)` is the document reduced to some capabilities' paths;
-`parse_json` reads a body the strict way (UTF-8, no repeated member names, no NaN).
+`published_for(capabilities)` is the document reduced to some capabilities' paths.
 Every schema is used where it sits in the document, so its `$ref`s resolve inside it.
 
 Not here: serving (`strict_hub.py`), calling a hub (`client.py`).
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,9 +31,6 @@ from ..problems import problems, validator_for
 PROBE_HEADER = "X-Lapor-Conformance-Probe"
 DOCUMENT_URI = "urn:lapor-exchange:conformance:openapi"
 JSON = "application/json"
-# The document sets no limit on nesting; a hub needs one. Far more than any report needs
-# (its `source` may hold a connector's own bookkeeping), far less than Python's recursion limit.
-MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -213,56 +208,6 @@ def published_for(offered) -> dict:
                          if any(op.tag in keep for op in operations() if op.path == path)}
     document["tags"] = [tag for tag in document["tags"] if tag["name"] in keep]
     return document
-
-
-def _object(pairs):
-    found = {}
-    for key, value in pairs:
-        if key in found:
-            raise ValueError(f"the member {key!r} appears twice in one object")
-        found[key] = value
-    return found
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"{text[:40]} is beyond the range of a number")
-    return value
-
-
-def parse_json(data: bytes):
-    """A JSON text, strictly: UTF-8, no repeated member names, no NaN, Infinity or number
-    beyond a double's range, nesting at most MAX_DEPTH levels. Raises ValueError saying what
-    is wrong and where (line and column when known)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 (byte {exc.start})") from exc
-    try:
-        value = json.loads(text, object_pairs_hook=_object, parse_constant=_no_constant, parse_float=_finite)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
-    except RecursionError as exc:
-        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from exc
-    if _depth(value) > MAX_DEPTH:
-        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
-    return value
-
-
-def _depth(value) -> int:
-    """How deeply `value` nests (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 0)]
-    while stack and deepest <= MAX_DEPTH:
-        node, level = stack.pop()
-        if isinstance(node, (dict, list)):
-            deepest = max(deepest, level + 1)
-            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return deepest
 
 
 def _short(value, limit: int = 40) -> str:

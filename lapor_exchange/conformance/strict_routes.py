@@ -12,6 +12,7 @@ judging of items (`strict_state.py`).
 from __future__ import annotations
 
 from .. import digest
+from ..jsontext import parse_json
 from . import contract
 from .strict_state import CheckpointConflictError
 
@@ -85,7 +86,7 @@ def body_value(op: contract.Operation, mimetype: str, data: bytes):
     if mimetype != contract.JSON:
         raise _bad(op, f"send the body as {contract.JSON} (Content-Type)")
     try:
-        body = contract.parse_json(data)
+        body = parse_json(data)
     except ValueError as exc:
         raise _bad(op, f"the body is {exc}") from exc
     errors = list(contract.validator_at(op.body_pointer).iter_errors(body))
