@@ -106,9 +106,15 @@ def _openapi_registry() -> Registry:
 
 
 @lru_cache(maxsize=None)
+def openapi_validator_at(pointer: str) -> Draft202012Validator:
+    """A validator for the schema at JSON pointer `pointer` of the OpenAPI document (its
+    `$ref`s resolve inside the document)."""
+    return validator_for({"$ref": f"{OPENAPI_URI}#{pointer}"}, _openapi_registry())
+
+
 def openapi_validator(name: str) -> Draft202012Validator:
     """A validator for `components.schemas.<name>` of the OpenAPI document."""
-    return validator_for({"$ref": f"{OPENAPI_URI}#/components/schemas/{name}"}, _openapi_registry())
+    return openapi_validator_at(f"/components/schemas/{name}")
 
 
 def problems(instance, schema: str | Draft202012Validator) -> list[Problem]:

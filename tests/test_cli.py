@@ -237,3 +237,23 @@ def test_probe_tries_the_token_and_lists_the_hubs_capabilities(tmp_path, offered
         result = invoke("check-config", tmp_path / "config.yaml", "--probe")
     assert result.exit_code == code, result.output
     assert expected in result.output and token not in result.output
+
+
+def test_sync_against_a_hub_with_only_the_core_exits_0_and_says_what_it_lacks(tmp_path):
+    from lapor_exchange.conformance.strict_hub import StrictHub
+
+    hub = StrictHub({"core-token": "kalsel"}, capabilities=())
+    with hub.serve(), running_portal(complaints=20) as (sim, portal):
+        config = connector_config(tmp_path, hub.url, portal.url, hub={"token": "core-token"})
+        synced = subprocess.run([sys.executable, "-m", "connector", "sync", "-c", str(config.path)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=120)
+        good = len(sim.expected()["good"])
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    lacking = [line for line in synced.stderr.splitlines() if "hub does not offer" in line]
+    assert len(lacking) == 5 and "status-push (POST /api/v1/updates:batch)" in lacking[1]
+    assert "error" not in synced.stderr.lower()
+    assert f"report → hub: {good} delivered" in synced.stdout and len(hub.reports) == good
+    assert hub.problems() == []
+    status = invoke("status", "-c", config.path).output
+    assert "hub capabilities (read " in status and "core; not offered: updates-feed" in status
+    assert "status_update → hub: held " in status and "(waiting for hub capability status-push)" in status

@@ -179,3 +179,23 @@ def test_the_connector_reads_capabilities_before_its_first_delivery(tmp_path):
         connector.deliver()
         assert connector.capabilities.checked_at == when  # read once, then on the daemon's schedule
         assert when > datetime.now(timezone.utc) - timedelta(minutes=5)
+
+
+def test_the_daemon_says_at_start_what_the_hub_lacks_one_line_each(tmp_path, caplog):
+    from lapor_exchange.conformance.strict_hub import StrictHub
+    from peers import connector_config, running_portal
+
+    from connector.daemon import Daemon
+
+    hub = StrictHub({"daemon-token": "kalsel"}, capabilities=(C.UPDATES_FEED, C.STATISTICS))
+    with hub.serve(), running_portal(complaints=3) as (_, portal):
+        caplog.set_level(logging.INFO)
+        daemon = Daemon(connector_config(tmp_path, hub.url, portal.url, hub={"token": "daemon-token"}))
+        daemon.start()
+        try:
+            lines = [r.getMessage() for r in caplog.records if "does not offer" in r.getMessage()]
+        finally:
+            daemon.stop()
+    assert [line.split(" (")[0] for line in lines] == [
+        "hub does not offer status-push", "hub does not offer reconcile-digests", "hub does not offer audit-checkpoints"]
+    assert daemon.connector.capabilities.offered == {C.CORE, C.UPDATES_FEED, C.STATISTICS}

@@ -20,16 +20,13 @@ from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from .. import capabilities, documents
-from ..problems import problems, validator_for
+from ..problems import openapi_validator_at, problems
 
 # The check kit marks its deliberate probes (requests meant to be refused) with this
 # header, so that a strict hub keeps them out of the problems it reports.
 PROBE_HEADER = "X-Lapor-Conformance-Probe"
-DOCUMENT_URI = "urn:lapor-exchange:conformance:openapi"
 JSON = "application/json"
 
 
@@ -145,16 +142,9 @@ def operation(operation_id: str) -> Operation:
     raise KeyError(f"the published document has no operation {operation_id!r}")
 
 
-@lru_cache(maxsize=1)
-def _registry() -> Registry:
-    resource = Resource.from_contents(documents.openapi(), default_specification=DRAFT202012)
-    return Registry().with_resource(DOCUMENT_URI, resource)
-
-
-@lru_cache(maxsize=None)
 def validator_at(where: str) -> Draft202012Validator:
     """A validator for the schema at JSON pointer `where` of the published document."""
-    return validator_for({"$ref": f"{DOCUMENT_URI}#{where}"}, _registry())
+    return openapi_validator_at(where)
 
 
 def component(name: str) -> str:
