@@ -70,8 +70,9 @@ def poll_hub_reports(store, hub, ctx: HubSyncContext, limit: int = 50, rate_per_
         stop.wait(1.0 / rate_per_s if rate_per_s > 0 else 0)
     stats = SyncStats()
     with store.transaction() as session:
+        complaints = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(list(answers))))}
         for complaint_id, stored in answers.items():
-            complaint = session.get(Complaint, complaint_id)
+            complaint = complaints[complaint_id]
             complaint.hub_checked_at = utcnow()
             if stored is None:
                 log.warning("report %s is not at the hub (reconciliation will say more)", complaint.tracking_id)
