@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import channels
-from .errors import ConfigError
-from .resources import data_path
-from .validate import load_schema, validator_for
-from .validate import problems as schema_problems
-from .yamlfile import expand, read_yaml
+from connector import channels
+from connector.errors import ConfigError
+from connector.support.data import data_path
+from connector.support.schemas import load_schema, validator_for
+from connector.support.schemas import problems as schema_problems
+from connector.support.yamlfile import expand, read_yaml
 
 
 @dataclass

@@ -20,22 +20,22 @@ from dataclasses import dataclass, field
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from . import channels as channel_kinds
-from .delivery import Deliverer, DeliveryStats
-from .errors import ConnectorError, describe
+from connector import channels as channel_kinds
+from connector.delivery.deliverer import Deliverer, DeliveryStats
+from connector.errors import ConnectorError, describe
 from lapor_exchange.capabilities import UPDATES_FEED
 
-from .http import RetryPolicy
-from .hub_capabilities import HubCapabilities, discover
-from .hub_client import HubClient
-from .hub_poll import poll_hub_reports
-from .intake import IntakeStats, pull_channel, sweep_parts
-from .normalize import Normalizer
-from .routes import HubUpdateRoute, NotificationRoute, PushRoute, ReportRoute
-from .store.db import Store
-from .sync import HubSyncContext, SyncStats, pull_hub_updates
-from .timeutil import utcnow
-from .web.app import create_app
+from connector.http import RetryPolicy
+from connector.delivery.capabilities import HubCapabilities, discover
+from connector.delivery.hub_client import HubClient
+from connector.sync.poll import poll_hub_reports
+from connector.intake.pipeline import IntakeStats, pull_channel, sweep_parts
+from connector.intake.normalize import Normalizer
+from connector.delivery.routes import HubUpdateRoute, NotificationRoute, PushRoute, ReportRoute
+from connector.store.db import Store
+from connector.sync.updates import HubSyncContext, SyncStats, pull_hub_updates
+from connector.timeutil import utcnow
+from connector.web.app import create_app
 from lapor_exchange.wsgi import ServerThread, parse_listen
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class Connector:
         return self.reconciler().run(repair=bool(settings["repair"]))
 
     def reconciler(self):
-        from .reconcile import Reconciler
+        from connector.reconcile.reconciler import Reconciler
 
         self._know_capabilities()
         return Reconciler(self.store, self.hub, self.hub_sync, self.capabilities)
@@ -101,7 +101,7 @@ class Connector:
 
     def apply_retention(self):
         """Job: erase what is past its retention period."""
-        from .retention import apply
+        from connector.ops.retention import apply
 
         rules = self.config.data["retention"]
         return apply(self.store, rules.get("raw_days"), rules.get("personal_days"))

@@ -23,7 +23,7 @@ from email.utils import parsedate_to_datetime
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from .errors import NotFoundError, PermanentError, TransientError
+from connector.errors import NotFoundError, PermanentError, TransientError
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 

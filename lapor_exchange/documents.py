@@ -11,6 +11,9 @@ import json
 from functools import lru_cache
 from importlib import resources
 
+# The `schema_version` every report and status update of this contract carries.
+SCHEMA_VERSION = "1"
+
 REPORT = "report"
 STATUS_UPDATE = "status-update"
 OPENAPI_FILE = "exchange.openapi.json"

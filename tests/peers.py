@@ -13,10 +13,10 @@ import yaml
 from hub_helpers import ADMIN_TOKEN, KALSEL_TOKEN, running_hub  # noqa: F401  (re-exported for tests)
 
 from connector import config as config_mod
-from connector import outbox
+from connector.outbox import queue as outbox
 from connector.daemon import Connector
-from connector.sim.api import create_app as create_portal_app
-from connector.sim.portal import PortalSim
+from lapor_testbed.sim.api import create_app as create_portal_app
+from lapor_testbed.sim.portal import PortalSim
 from lapor_exchange.wsgi import ServerThread
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,10 +21,12 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from connector import audit
+from connector.audit import guard
+from connector.audit import verification as verify_module
 from lapor_exchange.canonical import canonical_json, sha256_bytes
-from connector.cli import main
-from connector.cli_audit import reading
-from connector.hub_client import HubClient
+from connector.cli.main import main
+from connector.cli.audit import reading
+from connector.delivery.hub_client import HubClient
 from connector.store.db import Store
 from connector.store.models import AuditEntry
 
@@ -366,7 +368,7 @@ def test_personal_data_is_refused_and_nothing_written(store, data, what):
 
 def test_a_ref_holding_a_phone_number_is_refused():
     with pytest.raises(ValueError, match="ref looks like a phone number"):
-        audit._check_value("+6281234567890", "ref", allow_message_id=True)
+        guard.check_value("+6281234567890", "ref", allow_message_id=True)
 
 
 @pytest.mark.parametrize("data, path", [
@@ -401,7 +403,7 @@ def hourly(monkeypatch):
     """Entries i = 0, 1, … made at T0 + i hours."""
     t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
     clock = iter(t0 + timedelta(hours=i) for i in range(1000))
-    monkeypatch.setattr(audit, "utcnow", lambda: next(clock))
+    monkeypatch.setattr(audit.chain, "utcnow", lambda: next(clock))
     return t0
 
 
@@ -582,7 +584,7 @@ def test_cli_verify_does_not_hold_the_sqlite_write_lock(tmp_path):
     store.upgrade()
     fill(store, 5)
     with reading(config) as session:
-        walk = audit._stream(session)
+        walk = verify_module.stream(session)
         assert next(walk)["seq"] == 1
         writer = threading.Thread(target=fill, args=(store, 1, 5))
         writer.start()

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from hub_helpers import running_hub
 from peers import ROOT, connector_config, running_portal
 
-from connector.cli import main
+from connector.cli.main import main
 
 SAMPLE = ROOT / "mappings" / "samples" / "laporpaman-record.json"
 PROFILE = ROOT / "mappings" / "laporpaman.yaml"

@@ -9,19 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from connector.channels.base import Command, ReplyRef
-from connector.conversation import (
-    Question,
-    Reply,
-    answer_command,
-    citizen_reply,
-    find_report,
-    reply_update_id,
-    reports_named,
-    resolve_reply,
-)
-from connector.notify import enqueue_notification, render, sms_number
-from connector.sms.commands import short_reference
-from connector.sms.text import gsm7_length, is_gsm7, segments
+from connector.channels.base import Question, Reply
+from connector.citizens.conversation import answer_command, citizen_reply, find_report, reply_update_id, reports_named, resolve_reply
+from connector.citizens.notify import enqueue_notification, render, sms_number
+from connector.channels.sms.commands import short_reference
+from connector.channels.sms.text import gsm7_length, is_gsm7, segments
 from connector.store.models import AuditEntry, Complaint, IntakeItem, OutboxItem, SentMessage, StatusUpdate
 from connector.timeutil import utcnow
 
@@ -270,7 +262,7 @@ def test_sms_status_texts_use_the_number_and_email_texts_the_tracking_id():
 
 
 def test_a_reply_update_id_stays_within_the_contracts_200_characters():
-    from connector.conversation import reply_update_id
+    from connector.citizens.conversation import reply_update_id
     from lapor_exchange.problems import update_problems
 
     short = reply_update_id("pengaduan-email", "CAF1001.jalan@mail.example.id")

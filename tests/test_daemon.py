@@ -16,8 +16,8 @@ from hub_helpers import KALSEL_TOKEN, running_hub
 from peers import ROOT, connector_config, running_portal
 from sqlalchemy import select
 
-from connector import outbox
-from connector.hub_client import HubClient
+from connector.outbox import queue as outbox
+from connector.delivery.hub_client import HubClient
 from connector.store.db import Store
 from connector.store.models import Complaint
 
@@ -130,7 +130,7 @@ def test_stop_while_a_pull_is_about_to_wake_delivery_does_not_hang(tmp_path):
     import threading
 
     from connector.daemon import Daemon
-    from connector.intake import IntakeStats
+    from connector.intake.pipeline import IntakeStats
 
     with running_hub(tmp_path) as (_, hub), running_portal(complaints=1, bad_share=0) as (_, portal):
         daemon = Daemon(connector_config(tmp_path, hub.url, portal.url))

@@ -14,11 +14,11 @@ from hub_helpers import KALSEL_TOKEN, auth, running_hub
 from peers import drain, make_connector, running_portal
 from sqlalchemy import select
 
-from connector import outbox
-from connector.cli import main
+from connector.outbox import queue as outbox
+from connector.cli.main import main
 from connector.daemon import Connector
 from lapor_hub.store import HubAnswer
-from connector.hub_client import HubClient
+from connector.delivery.hub_client import HubClient
 from connector.store.models import Complaint, OutboxItem
 from connector.timeutil import utcnow
 

@@ -21,11 +21,11 @@ from sqlalchemy import func, select
 
 from connector import channels as channel_kinds
 from connector.channels.base import ChannelContext, RawItem
-from connector.channels.email import EmailChannel
-from connector.conversation import Reply
+from connector.channels.email.channel import EmailChannel
+from connector.channels.base import Reply
 from connector.daemon import Connector
-from connector.intake import pull_channel
-from connector.normalize import Normalizer
+from connector.intake.pipeline import pull_channel
+from connector.intake.normalize import Normalizer
 from connector.store.models import (
     Complaint,
     IntakeItem,

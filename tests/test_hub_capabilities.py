@@ -16,10 +16,11 @@ from hub_helpers import ADMIN_TOKEN
 from peers import act, connected_world, drain, hub_report, local_follow_up
 from sqlalchemy import select
 
-from connector import hub_capabilities, outbox
-from connector.cli import main
-from connector.hub_capabilities import HubCapabilities
-from connector.hub_poll import national_updates
+from connector.delivery import capabilities as hub_capabilities
+from connector.outbox import queue as outbox
+from connector.cli.main import main
+from connector.delivery.capabilities import HubCapabilities
+from connector.sync.poll import national_updates
 from connector.store.models import Complaint, OutboxItem, StatusUpdate
 from lapor_exchange import capabilities as C
 from lapor_exchange.digest import buckets_for

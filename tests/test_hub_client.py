@@ -8,7 +8,7 @@ import responses
 
 from connector.errors import HubUnavailableError, PermanentError, TransientError
 from connector.http import RetryPolicy, parse_retry_after
-from connector.hub_client import HubClient
+from connector.delivery.hub_client import HubClient
 
 URL = "http://hub.test"
 BATCH = URL + "/api/v1/reports:batch"

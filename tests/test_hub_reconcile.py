@@ -33,9 +33,9 @@ from lapor_hub.app import create_app
 from lapor_hub.bulk import bulk_insert_reports
 from lapor_hub.national import act
 from lapor_hub.store import HubCheckpoint, HubReport, HubUpdate, tracking_id_for
-from connector.hub_client import HubClient
-from connector.validate import problems as schema_problems
-from connector.validate import validator_for
+from connector.delivery.hub_client import HubClient
+from connector.support.schemas import problems as schema_problems
+from connector.support.schemas import validator_for
 
 DIGEST = "/api/v1/reconcile/digest"
 CHECKPOINTS = "/api/v1/audit/checkpoints"

@@ -634,7 +634,7 @@ def test_cli_hub_act_changes_the_status_and_explains_a_refusal(app, client, tmp_
 
 
 def test_cli_hub_act_is_a_command_of_lapor_connector(app, client, tmp_path):
-    from connector.cli import main
+    from connector.cli.main import main
 
     tid = deliver(client)
     config = write_config(tmp_path, app.extensions["lapor_hub"].settings.store_url)

@@ -14,7 +14,7 @@ import mail_clients
 import pytest
 import yaml
 
-from connector.mail import FIELDS, parse_mail, subject_words
+from connector.channels.email.parse import FIELDS, parse_mail, subject_words
 
 CORPUS = Path(__file__).parent / "corpus" / "email"
 MANIFEST = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from connector import channels as channel_kinds
 from connector.channels.base import RawItem
-from connector.intake import pull_channel
-from connector.normalize import Normalizer
-from connector.sim.sms_gateway import messages
+from connector.intake.pipeline import pull_channel
+from connector.intake.normalize import Normalizer
+from lapor_testbed.sim.sms_gateway import messages
 from connector.store.db import Store
 from connector.store.models import Complaint, QuarantineItem
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from connector import channels as channel_kinds
 from connector.errors import SourceRejectedError, SourceUnavailableError
-from connector.intake import get_cursor, pull_channel
-from connector.normalize import Normalizer
+from connector.intake.pipeline import get_cursor, pull_channel
+from connector.intake.normalize import Normalizer
 from connector.store.db import Store
 from connector.store.models import Complaint, IntakeItem, QuarantineItem
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from connector import channels as channel_kinds
 from connector.errors import ConfigError
-from connector.intake import pull_channel
-from connector.normalize import Normalizer
+from connector.intake.pipeline import pull_channel
+from connector.intake.normalize import Normalizer
 from connector.store.db import Store
 from connector.store.models import QuarantineItem
 

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 
 from connector.mapping.tables import RegionIndex
 from connector.mapping.transforms import REGISTRY
-from connector.sim import cli as sim_cli
-from connector.sim import seed as seeding
-from connector.sim.api import create_app
-from connector.sim.portal import InvalidTanggapan, PortalSim
+from lapor_testbed.sim import cli as sim_cli
+from lapor_testbed.sim import seed as seeding
+from lapor_testbed.sim.api import create_app
+from lapor_testbed.sim.portal import InvalidTanggapan, PortalSim
 from lapor_exchange.wsgi import ServerThread
 
 TOKEN = "test-portal-token"

@@ -32,12 +32,12 @@ from sqlalchemy import insert, select
 
 from connector import audit
 from lapor_exchange.canonical import canonical_json
-from connector.cli import main
+from connector.cli.main import main
 from connector.daemon import Daemon
 from connector.errors import HubRejectedError
 from lapor_hub.bulk import bulk_insert_reports
-from connector.hub_client import HubClient
-from connector.reconcile import KINDS, Reconciler
+from connector.delivery.hub_client import HubClient
+from connector.reconcile.reconciler import KINDS, Reconciler
 from connector.store.models import (
     AuditEntry,
     Complaint,
@@ -46,7 +46,7 @@ from connector.store.models import (
     ReconcileFinding,
     ReconcileRun,
 )
-from connector.sync import HubSyncContext
+from connector.sync.updates import HubSyncContext
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from peers import connected_world
 from sqlalchemy import select, text
 
 from connector import audit
-from connector.cli import main
-from connector.reconcile import KINDS, Reconciler
-from connector.retention import ERASED_TEXT, apply
+from connector.cli.main import main
+from connector.reconcile.reconciler import KINDS, Reconciler
+from connector.ops.retention import ERASED_TEXT, apply
 from connector.store.models import (
     AuditEntry,
     Complaint,

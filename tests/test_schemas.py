@@ -9,7 +9,7 @@ import pytest
 from hub_helpers import make_report
 from jsonschema import Draft202012Validator
 
-from connector.validate import problems
+from connector.support.schemas import problems
 
 SCHEMAS = sorted((Path(__file__).resolve().parent.parent / "schemas").glob("*.schema.json"))
 

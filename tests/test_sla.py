@@ -5,10 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connector import sla
-from connector.resources import data_path
+from connector.ops import sla
+from connector.support.data import data_path
 from connector.store.models import Complaint, IntakeItem
-from connector.workdays import Calendar
+from connector.ops.workdays import Calendar
 
 WITA = ZoneInfo("Asia/Makassar")
 CAL = Calendar.load(data_path("mappings", "calendar", "id-holidays.csv"))

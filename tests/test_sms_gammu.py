@@ -23,8 +23,8 @@ from peers import ROOT, act, connector_config, drain, hub_report, running_hub
 from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
-from connector import intake
-from connector.channels.sms_gammu import GammuChannel
+from connector.intake import pipeline as intake
+from connector.channels.sms.gammu import GammuChannel
 from connector.daemon import Connector
 from connector.errors import (
     PermanentError,
@@ -32,8 +32,8 @@ from connector.errors import (
     SourceUnavailableError,
     TransientError,
 )
-from connector.intake import pull_channel
-from connector.sms.text import encoding_of, gsm7_length, ucs2_length
+from connector.intake.pipeline import pull_channel
+from connector.channels.sms.text import encoding_of, gsm7_length, ucs2_length
 from connector.store.models import Complaint, IntakeItem, OutboxItem
 
 pytestmark = pytest.mark.postgres

@@ -6,27 +6,8 @@ import random
 
 import pytest
 
-from connector.sms.commands import (
-    ParsedSms,
-    complaint_id_of,
-    format_help,
-    looks_like_number,
-    parse_sms,
-    short_reference,
-    spellings,
-)
-from connector.sms.text import (
-    Udh,
-    decode_body,
-    encoding_of,
-    gsm7_length,
-    is_gsm7,
-    normalize_phone,
-    parse_udh,
-    segments,
-    ucs2_length,
-    udh_from_kannel,
-)
+from connector.channels.sms.commands import ParsedSms, complaint_id_of, format_help, looks_like_number, parse_sms, short_reference, spellings
+from connector.channels.sms.text import Udh, decode_body, encoding_of, gsm7_length, is_gsm7, normalize_phone, parse_udh, segments, ucs2_length, udh_from_kannel
 
 EMOJI = "\U0001F600"  # 😀, a surrogate pair in UTF-16
 FAMILY = "\U0001F468\u200d\U0001F469\u200d\U0001F467"  # 👨‍👩‍👧: three emoji joined by ZWJ

@@ -22,9 +22,9 @@ from peers import ROOT, act, connector_config, drain, hub_report, running_hub
 from sqlalchemy import func, select
 
 from connector.daemon import Connector
-from connector.notify import enqueue_notification
-from connector.sms.commands import short_reference
-from connector.sms.text import encoding_of, gsm7_length, is_gsm7, segments, ucs2_length
+from connector.citizens.notify import enqueue_notification
+from connector.channels.sms.commands import short_reference
+from connector.channels.sms.text import encoding_of, gsm7_length, is_gsm7, segments, ucs2_length
 from connector.store.models import Complaint, IntakeItem, MessagePart, StatusUpdate
 from connector.web.app import create_app
 from lapor_exchange.wsgi import ServerThread
@@ -309,7 +309,7 @@ def test_a_leading_number_that_is_no_report_keeps_the_message_whole(sms):
 def test_a_report_the_hub_lost_is_sent_again_and_the_citizen_told_its_new_tracking_id(sms):
     from peers import ADMIN_TOKEN
 
-    from connector.reconcile import Reconciler
+    from connector.reconcile.reconciler import Reconciler
 
     post(sms, sms_msg("gw-lost", "LAPORPAMAN Lampu jalan mati di Jl. Ahmad Yani km 3"))
     drain(sms.connector)

@@ -18,7 +18,7 @@ from peers import (
 )
 from sqlalchemy import select
 
-from connector.cli import main
+from connector.cli.main import main
 from connector.store.models import Complaint, OutboxItem
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from lapor_hub.national import act
 from lapor_hub.store import HubReport, HubUpdate
-from connector.hub_client import HubClient
+from connector.delivery.hub_client import HubClient
 from connector.store.models import Complaint, StatusConflict, StatusUpdate
 
 pytestmark = pytest.mark.slow

@@ -14,13 +14,13 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from test_profile import GOOD
 
-from connector import outbox
+from connector.outbox import queue as outbox
 from lapor_exchange.canonical import canonical_json
 from connector.channels.base import RawItem
 from connector.errors import describe
-from connector.intake import get_cursor, ingest, set_cursor
+from connector.intake.pipeline import get_cursor, ingest, set_cursor
 from connector.mapping.profile import Profile
-from connector.normalize import Normalizer
+from connector.intake.normalize import Normalizer
 from connector.store.models import (
     Base,
     Complaint,

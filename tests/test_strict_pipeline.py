@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from peers import ROOT, connector_config, drain, local_follow_up, running_portal
 from sqlalchemy import select
 
-from connector.cli import main
+from connector.cli.main import main
 from connector.daemon import Connector
-from connector.sim.sms_gateway import SmsGatewaySim, messages
+from lapor_testbed.sim.sms_gateway import SmsGatewaySim, messages
 from connector.store.models import Complaint, OutboxItem, StatusUpdate
 from connector.web.app import create_app
 from lapor_exchange import capabilities as C

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from test_profile import GOOD
 
-from connector import sync
+from connector.sync import updates as sync
 from lapor_exchange.canonical import canonical_json
 from connector.channels.base import RawItem
-from connector.intake import ingest
+from connector.intake.pipeline import ingest
 from connector.mapping.profile import Profile
-from connector.normalize import Normalizer
+from connector.intake.normalize import Normalizer
 from connector.store.models import Complaint, OutboxItem, StatusConflict, StatusUpdate
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from connector.errors import ConfigError
-from connector.resources import data_path
-from connector.workdays import Calendar
+from connector.support.data import data_path
+from connector.ops.workdays import Calendar
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .base import Channel, ChannelContext
+from connector.channels.base import Channel, ChannelContext
 
 KINDS = {
-    "portal": "connector.channels.portal:PortalChannel",
-    "email": "connector.channels.email:EmailChannel",
-    "sms_kannel": "connector.channels.sms_kannel:KannelChannel",
-    "sms_webhook": "connector.channels.sms_webhook:WebhookSmsChannel",
-    "sms_gammu": "connector.channels.sms_gammu:GammuChannel",
+    "portal": "connector.channels.portal.channel:PortalChannel",
+    "email": "connector.channels.email.channel:EmailChannel",
+    "sms_kannel": "connector.channels.sms.kannel:KannelChannel",
+    "sms_webhook": "connector.channels.sms.webhook:WebhookSmsChannel",
+    "sms_gammu": "connector.channels.sms.gammu:GammuChannel",
 }
 
 
@@ -29,8 +29,8 @@ def channel_class(kind: str) -> type[Channel]:
 
 def build(config) -> dict[str, Channel]:
     """Channel objects for the enabled channels of a checked `Config`, by channel id."""
-    from ..errors import ConfigError
-    from ..http import RetryPolicy
+    from connector.errors import ConfigError
+    from connector.http import RetryPolicy
 
     context = ChannelContext(config.connector_id, config.tz, float(config.hub["timeout_s"]), RetryPolicy.from_config(config.retry))
     built, problems = {}, []

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import ClassVar, Iterator
 
-from ..http import RetryPolicy
+from connector.http import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,26 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Reply(ReplyRef):
+    """A ReplyRef with more words that may name the report, tried after `tracking_id` and in
+    order: a subject's words, an SMS's leading word (its spellings)."""
+
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Question(Command):
+    """A status question. `candidates` may name the report, in order (`tracking_id` is the number
+    as typed, for the answer). `unknown` says what the message is when none names a report:
+    "not_found" (answered so), "help" (answered with `help_text`) or "report" (no question after
+    all: intake goes on with it)."""
+
+    candidates: tuple[str, ...] = ()
+    unknown: str = "not_found"
+    help_text: str | None = None
+
+
+@dataclass(frozen=True)
 class PartInfo:
     """One part of a multipart message the gateway delivered on its own."""
 
@@ -116,8 +136,8 @@ class Channel:
     def load_profile(self):
         """The mapping profile named by the `profile` setting; its problems are reported as
         the channel's (ConfigError)."""
-        from ..errors import ConfigError
-        from ..mapping.profile import Profile
+        from connector.errors import ConfigError
+        from connector.mapping.profile import Profile
 
         try:
             return Profile.load(self.settings["profile"])

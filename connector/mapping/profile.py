@@ -15,43 +15,19 @@ quarantine (see `connector.normalize`), HTTP paging (see the portal channel).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import ConfigError, ProfileError
-from ..validate import Problem, load_schema
-from ..validate import problems as schema_problems
-from ..yamlfile import read_yaml
-from . import transforms as T
-from .tables import CodeTable, NationalCategories, RegionIndex, read_table_csv
+from connector.errors import ConfigError, ProfileError
+from connector.support.schemas import Problem, load_schema
+from connector.support.schemas import problems as schema_problems
+from connector.support.yamlfile import read_yaml
+from connector.mapping import transforms as T
+from connector.mapping.paths import MISSING, get_path, set_path
+from connector.mapping.tables import CodeTable, NationalCategories, RegionIndex, read_table_csv
 
-MISSING = object()
 _PERSONAL_PREFIX = "complainant"
-_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def get_path(record, path: str):
-    """Value at a dotted source path (`pelapor.hp`, `lampiran[0].url`), or MISSING."""
-    value = record
-    for key, index in _PATH_PART.findall(path):
-        if index:
-            if not isinstance(value, list) or int(index) >= len(value):
-                return MISSING
-            value = value[int(index)]
-        elif isinstance(value, dict) and key in value:
-            value = value[key]
-        else:
-            return MISSING
-    return value
-
-
-def set_path(target: dict, path: str, value) -> None:
-    *parents, last = path.split(".")
-    for key in parents:
-        target = target.setdefault(key, {})
-    target[last] = value
 
 
 def _is_empty(value) -> bool:
@@ -142,9 +118,7 @@ class Profile:
         return cls(read_yaml(path, interpolate=False) or {}, path.parent, str(path))
 
     def _status_map(self, spec: dict | None, problems: list[str]):
-        from .statusmap import (
-            StatusMap,  # statusmap reads records with this module's get_path
-        )
+        from connector.mapping.statusmap import StatusMap
 
         if spec is None:
             return None

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from lapor_exchange import status as S
-from .profile import MISSING, get_path
+from connector.mapping.paths import MISSING, get_path
 
 IGNORE = "ignore"
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..resources import data_path
-from .transforms import TransformError
+from connector.support.data import data_path
+from connector.mapping.transforms import TransformError
 
 _NO_FALLBACK = object()
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
-from ..filenames import safe_filename
+from connector.support.filenames import safe_filename
 from lapor_exchange.problems import is_email
 
 _MISSING_ARG = object()

@@ -54,11 +54,6 @@ class Store:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # Events noted with connector.audit.record are chained just before each commit.
-        from .. import audit
-
-        event.listen(self._sessions, "before_commit", audit.flush_pending)
-        event.listen(self._sessions, "after_rollback", audit.forget_pending)
 
     @property
     def dialect(self) -> str:

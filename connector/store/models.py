@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ..timeutil import utcnow
+from connector.timeutil import utcnow
 
 
 class UTCDateTime(TypeDecorator):

@@ -7,8 +7,9 @@ from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import __version__, outbox
-from ..store.models import QuarantineItem
+from connector import __version__
+from connector.outbox import queue as outbox
+from connector.store.models import QuarantineItem
 
 health = Blueprint("health", __name__)
 
@@ -33,7 +34,7 @@ def get_health():
 
 def create_app(connector) -> Flask:
     """The connector's web app around a running `connector.daemon.Connector`."""
-    from .inbound import inbound
+    from connector.web.inbound import inbound
 
     app = Flask("lapor_connector")
     app.config["CONNECTOR_ID"] = connector.config.connector_id

@@ -13,10 +13,10 @@ import logging
 from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..channels.base import RejectedRequest
-from ..errors import describe
-from ..intake import receive_items
-from ..store.models import DeliveryReport
+from connector.channels.base import RejectedRequest
+from connector.errors import describe
+from connector.intake.pipeline import receive_items
+from connector.store.models import DeliveryReport
 
 log = logging.getLogger(__name__)
 inbound = Blueprint("inbound", __name__)
