@@ -84,10 +84,17 @@ def load(path: str | Path, environ=None) -> Config:
 def from_data(data, path: Path | None = None, env_problems: list[str] = ()) -> Config:
     source = str(path) if path else "config"
     if not isinstance(data, dict):
-        raise ConfigError(["the file must hold a mapping of settings (connector, store, hub, channels …)"], source=source)
+        raise ConfigError(
+            ["the file must hold a mapping of settings (connector, store, hub, channels …)"],
+            source=source,
+        )
     env_keys = {line.split(":", 1)[0] for line in env_problems}
     found = list(env_problems)
-    found += [line for line in map(_line, schema_problems(data, _full_schema(data))) if line.split(":", 1)[0] not in env_keys]
+    found += [
+        line
+        for line in map(_line, schema_problems(data, _full_schema(data)))
+        if line.split(":", 1)[0] not in env_keys
+    ]
     found += _check_semantics(data)
     if found:
         raise ConfigError(found, source=source)
@@ -105,11 +112,19 @@ def _full_schema(data: dict):
     branches = []
     for kind in kinds:
         settings = channels.channel_class(kind).settings_schema
-        branches.append({
-            "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
-            "then": {"properties": settings.get("properties", {}), "required": settings.get("required", [])},
-        })
-    schema["$defs"]["channel"] = {"allOf": [base, *branches], "properties": {"kind": {"enum": kinds}}}
+        branches.append(
+            {
+                "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                "then": {
+                    "properties": settings.get("properties", {}),
+                    "required": settings.get("required", []),
+                },
+            }
+        )
+    schema["$defs"]["channel"] = {
+        "allOf": [base, *branches],
+        "properties": {"kind": {"enum": kinds}},
+    }
     return validator_for(schema)
 
 
@@ -119,11 +134,19 @@ def _unknown_channel_keys(i: int, channel) -> list[str]:
         return []
     allowed = set(load_schema("config")["$defs"]["channel"]["properties"])
     allowed |= set(channels.channel_class(channel["kind"]).settings_schema.get("properties", {}))
-    return [f"channels[{i}].{key}: unknown key for a {channel['kind']} channel" for key in channel if key not in allowed]
+    return [
+        f"channels[{i}].{key}: unknown key for a {channel['kind']} channel"
+        for key in channel
+        if key not in allowed
+    ]
 
 
 def _line(problem) -> str:
-    path = problem.path[2:] if problem.path.startswith("$.") else problem.path.lstrip("$") or "(top level)"
+    path = (
+        problem.path[2:]
+        if problem.path.startswith("$.")
+        else problem.path.lstrip("$") or "(top level)"
+    )
     message = "unknown key" if problem.message == "is not a known field" else problem.message
     return f"{path}: {message}"
 
@@ -167,9 +190,13 @@ def _resolve_paths(config: Config) -> None:
     url = config.store_url
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
-        config.data["store"]["url"] = prefix + str(config.resolve(url[len(prefix):]))
+        config.data["store"]["url"] = prefix + str(config.resolve(url[len(prefix) :]))
     for channel in config.channels:
         if isinstance(channel.get("profile"), str):
             channel["profile"] = str(config.resolve(channel["profile"]))
     sla = config.data["sla"]
-    sla["calendar"] = str(config.resolve(sla["calendar"])) if sla.get("calendar") else str(data_path("mappings", "calendar", "id-holidays.csv"))
+    sla["calendar"] = (
+        str(config.resolve(sla["calendar"]))
+        if sla.get("calendar")
+        else str(data_path("mappings", "calendar", "id-holidays.csv"))
+    )

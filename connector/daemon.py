@@ -21,21 +21,20 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from connector import channels as channel_kinds
-from connector.delivery.deliverer import Deliverer, DeliveryStats
-from connector.errors import ConnectorError, describe
-from lapor_exchange.capabilities import UPDATES_FEED
-
-from connector.http import RetryPolicy
 from connector.delivery.capabilities import HubCapabilities, discover
+from connector.delivery.deliverer import Deliverer, DeliveryStats
 from connector.delivery.hub_client import HubClient
-from connector.sync.poll import poll_hub_reports
-from connector.intake.pipeline import IntakeStats, pull_channel, sweep_parts
-from connector.intake.normalize import Normalizer
 from connector.delivery.routes import HubUpdateRoute, NotificationRoute, PushRoute, ReportRoute
+from connector.errors import ConnectorError, describe
+from connector.http import RetryPolicy
+from connector.intake.normalize import Normalizer
+from connector.intake.pipeline import IntakeStats, pull_channel, sweep_parts
 from connector.store.db import Store
+from connector.sync.poll import poll_hub_reports
 from connector.sync.updates import HubSyncContext, SyncStats, pull_hub_updates
 from connector.timeutil import utcnow
 from connector.web.app import create_app
+from lapor_exchange.capabilities import UPDATES_FEED
 from lapor_exchange.wsgi import ServerThread, parse_listen
 
 log = logging.getLogger(__name__)
@@ -57,8 +56,10 @@ class Connector:
         self.config = config
         self.store = store or Store(config.store_url)
         self.channels = channel_kinds.build(config)
-        self.normalizers = {cid: Normalizer(ch.profile, config.connector_id, config.tz, ch.record)
-                            for cid, ch in self.channels.items()}
+        self.normalizers = {
+            cid: Normalizer(ch.profile, config.connector_id, config.tz, ch.record)
+            for cid, ch in self.channels.items()
+        }
         self.hub = HubClient.from_config(config)
         self.capabilities = HubCapabilities()
         self._discovery_tried = -DISCOVERY_RETRY_S
@@ -66,9 +67,16 @@ class Connector:
         routes = [ReportRoute(self.hub, batch), HubUpdateRoute(self.hub, batch)]
         routes += [PushRoute(ch) for ch in self.channels.values() if ch.can_push]
         routes += [NotificationRoute(ch) for ch in self.channels.values() if ch.can_notify]
-        self.deliverer = Deliverer(self.store, RetryPolicy.from_config(config.retry), routes,
-                                   lease_s=float(config.delivery["lease_s"]), capabilities=self.capabilities)
-        self.hub_sync = HubSyncContext({cid: ch.profile.status for cid, ch in self.channels.items()})
+        self.deliverer = Deliverer(
+            self.store,
+            RetryPolicy.from_config(config.retry),
+            routes,
+            lease_s=float(config.delivery["lease_s"]),
+            capabilities=self.capabilities,
+        )
+        self.hub_sync = HubSyncContext(
+            {cid: ch.profile.status for cid, ch in self.channels.items()}
+        )
         self.stop_event = threading.Event()
         self.on_received = None  # the daemon wakes delivery when a pushed message came in
 
@@ -96,7 +104,10 @@ class Connector:
     def _know_capabilities(self) -> None:
         """Before the first call that depends on them: read the hub's capabilities (again
         every half minute while the hub cannot be reached and nothing is known)."""
-        if self.capabilities.checked_at is None and time.monotonic() - self._discovery_tried >= DISCOVERY_RETRY_S:
+        if (
+            self.capabilities.checked_at is None
+            and time.monotonic() - self._discovery_tried >= DISCOVERY_RETRY_S
+        ):
             self.discover(announce=True)
 
     def apply_retention(self):
@@ -110,12 +121,16 @@ class Connector:
         """Job: put together multipart messages that waited long enough."""
         for channel_id, channel in self.channels.items():
             if hasattr(channel, "parts_timeout_s"):
-                sweep_parts(self.store, channel, self.normalizers[channel_id], channel.parts_timeout_s)
+                sweep_parts(
+                    self.store, channel, self.normalizers[channel_id], channel.parts_timeout_s
+                )
 
     def pull(self, channel_id: str) -> IntakeStats:
         """Job: one pull cycle of one channel. Errors are logged; the next cycle retries."""
         try:
-            return pull_channel(self.store, self.channels[channel_id], self.normalizers[channel_id], self.stop_event)
+            return pull_channel(
+                self.store, self.channels[channel_id], self.normalizers[channel_id], self.stop_event
+            )
         except ConnectorError as exc:
             log.warning("pull %s failed (%s): %s", channel_id, exc.code, exc)
             raise
@@ -132,8 +147,14 @@ class Connector:
             if self.capabilities.has(UPDATES_FEED):
                 return pull_hub_updates(self.store, self.hub, self.hub_sync, stop=self.stop_event)
             sync = self.config.data["sync"]
-            return poll_hub_reports(self.store, self.hub, self.hub_sync, limit=int(sync["poll_batch"]),
-                                    rate_per_s=float(sync["poll_rate_per_s"]), stop=self.stop_event)
+            return poll_hub_reports(
+                self.store,
+                self.hub,
+                self.hub_sync,
+                limit=int(sync["poll_batch"]),
+                rate_per_s=float(sync["poll_rate_per_s"]),
+                stop=self.stop_event,
+            )
         except ConnectorError as exc:
             log.warning("national updates not read (%s): %s", exc.code, exc)
             raise
@@ -167,7 +188,9 @@ class Daemon:
         self.config = config
         self.connector = Connector(config)
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=max(2, len(self.connector.channels) + 1))},
+            executors={
+                "default": ThreadPoolExecutor(max_workers=max(2, len(self.connector.channels) + 1))
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
             timezone="UTC",
         )
@@ -185,25 +208,65 @@ class Daemon:
         for channel_id, channel in self.connector.channels.items():
             if channel.pulls:
                 every = float(channel.settings.get("poll_every_s", 60))
-                self.scheduler.add_job(self._quiet(self._pull_then_deliver), "interval", args=[channel_id], seconds=every,
-                                       id=f"pull:{channel_id}", next_run_time=now)
-        self.scheduler.add_job(self._quiet(self.connector.deliver), "interval", seconds=float(self.config.delivery["every_s"]),
-                               id="deliver", next_run_time=now)
-        self.scheduler.add_job(self._quiet(self._discover_then_deliver), "interval",
-                               seconds=float(self.config.hub["discover_every_s"]), id="hub:capabilities")
-        self.scheduler.add_job(self._quiet(self.connector.sweep_parts), "interval", seconds=30, id="sweep:parts")
+                self.scheduler.add_job(
+                    self._quiet(self._pull_then_deliver),
+                    "interval",
+                    args=[channel_id],
+                    seconds=every,
+                    id=f"pull:{channel_id}",
+                    next_run_time=now,
+                )
+        self.scheduler.add_job(
+            self._quiet(self.connector.deliver),
+            "interval",
+            seconds=float(self.config.delivery["every_s"]),
+            id="deliver",
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._quiet(self._discover_then_deliver),
+            "interval",
+            seconds=float(self.config.hub["discover_every_s"]),
+            id="hub:capabilities",
+        )
+        self.scheduler.add_job(
+            self._quiet(self.connector.sweep_parts), "interval", seconds=30, id="sweep:parts"
+        )
         hour, minute = self.config.data["reconcile"]["at"].split(":")
-        self.scheduler.add_job(self._quiet(self.connector.reconcile), "cron", hour=int(hour), minute=int(minute),
-                               timezone=self.config.tz, id="reconcile")
-        self.scheduler.add_job(self._quiet(self.connector.apply_retention), "interval", hours=24, id="retention",
-                               next_run_time=now)
-        self.scheduler.add_job(self._quiet(self._pull_hub_then_deliver), "interval",
-                               seconds=float(self.config.data["sync"]["hub_every_s"]), id="pull:hub", next_run_time=now)
+        self.scheduler.add_job(
+            self._quiet(self.connector.reconcile),
+            "cron",
+            hour=int(hour),
+            minute=int(minute),
+            timezone=self.config.tz,
+            id="reconcile",
+        )
+        self.scheduler.add_job(
+            self._quiet(self.connector.apply_retention),
+            "interval",
+            hours=24,
+            id="retention",
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._quiet(self._pull_hub_then_deliver),
+            "interval",
+            seconds=float(self.config.data["sync"]["hub_every_s"]),
+            id="pull:hub",
+            next_run_time=now,
+        )
         host, port = parse_listen(self.config.web["listen"])
-        self.web = ServerThread(create_app(self.connector), host, port, name="connector-web").start()
+        self.web = ServerThread(
+            create_app(self.connector), host, port, name="connector-web"
+        ).start()
         self.connector.on_received = self._wake_delivery
         self.scheduler.start()
-        log.info("connector %s running: %d channel(s), web on %s", self.config.connector_id, len(self.connector.channels), self.web.url)
+        log.info(
+            "connector %s running: %d channel(s), web on %s",
+            self.config.connector_id,
+            len(self.connector.channels),
+            self.web.url,
+        )
 
     def _pull_then_deliver(self, channel_id: str) -> None:
         """New complaints and updates go out at once rather than at the next delivery tick."""
@@ -233,6 +296,7 @@ class Daemon:
     @staticmethod
     def _quiet(job):
         """Jobs log their own errors; the scheduler must not print tracebacks with payloads in them."""
+
         def run(*args):
             try:
                 job(*args)
@@ -241,6 +305,7 @@ class Daemon:
             except Exception as exc:  # noqa: BLE001 - a bug must not kill the scheduler thread
                 # No traceback: its frames and messages can carry payload values.
                 log.error("job %s failed: %s", getattr(job, "__name__", job), describe(exc))
+
         run.__name__ = getattr(job, "__name__", "job")
         return run
 

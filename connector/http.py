@@ -44,7 +44,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
-def classify(response: requests.Response, what: str, transient=TransientError, permanent=PermanentError):
+def classify(
+    response: requests.Response, what: str, transient=TransientError, permanent=PermanentError
+):
     """None for a 2xx answer; otherwise the error to raise, carrying the response."""
     status = response.status_code
     if 200 <= status < 300:
@@ -52,7 +54,11 @@ def classify(response: requests.Response, what: str, transient=TransientError, p
     detail = _detail(response)
     message = f"{what}: HTTP {status}{(': ' + detail) if detail else ''}"
     if status in TRANSIENT_STATUSES or status >= 500:
-        return transient(message, retry_after_s=parse_retry_after(response.headers.get("Retry-After")), status=status)
+        return transient(
+            message,
+            retry_after_s=parse_retry_after(response.headers.get("Retry-After")),
+            status=status,
+        )
     if status == 404:
         return NotFoundError(message, status=status)
     return permanent(message, status=status)

@@ -44,8 +44,13 @@ def listed(document) -> set[tuple[str, str]]:
     paths = document.get("paths") if isinstance(document, dict) else None
     if not isinstance(paths, dict):
         return set()
-    return {(method.upper(), _shape(path)) for path, item in paths.items() if isinstance(item, dict)
-            for method in METHODS if method in item}
+    return {
+        (method.upper(), _shape(path))
+        for path, item in paths.items()
+        if isinstance(item, dict)
+        for method in METHODS
+        if method in item
+    }
 
 
 def _key(operation: tuple[str, str]) -> tuple[str, str]:
@@ -59,7 +64,9 @@ def _shape(path: str) -> str:
 def offered(document) -> frozenset[str]:
     """The capabilities (core included) whose every operation the document lists."""
     present = listed(document)
-    return frozenset(tag for tag, ops in operations().items() if all(_key(op) in present for op in ops))
+    return frozenset(
+        tag for tag, ops in operations().items() if all(_key(op) in present for op in ops)
+    )
 
 
 def missing_operations(document, capability: str) -> list[tuple[str, str]]:

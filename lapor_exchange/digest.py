@@ -31,11 +31,24 @@ class Entry:
         return (self.channel_id, self.source_ref)
 
     def line(self) -> str:
-        return "\x1f".join([self.channel_id, self.source_ref, self.tracking_id or "", self.status or "", self.content_hash])
+        return "\x1f".join(
+            [
+                self.channel_id,
+                self.source_ref,
+                self.tracking_id or "",
+                self.status or "",
+                self.content_hash,
+            ]
+        )
 
     def as_dict(self) -> dict:
-        return {"channel_id": self.channel_id, "source_ref": self.source_ref, "tracking_id": self.tracking_id,
-                "status": self.status, "content_hash": self.content_hash}
+        return {
+            "channel_id": self.channel_id,
+            "source_ref": self.source_ref,
+            "tracking_id": self.tracking_id,
+            "status": self.status,
+            "content_hash": self.content_hash,
+        }
 
 
 def buckets_for(count: int) -> int:
@@ -62,8 +75,14 @@ def digests(entries, buckets: int) -> list[str]:
     lines: list[list[str]] = [[] for _ in range(buckets)]
     for entry in entries:
         lines[bucket_of(entry.channel_id, entry.source_ref, buckets)].append(entry.line())
-    return [hashlib.sha256("\n".join(sorted(b)).encode("utf-8")).hexdigest()[:DIGEST_CHARS] for b in lines]
+    return [
+        hashlib.sha256("\n".join(sorted(b)).encode("utf-8")).hexdigest()[:DIGEST_CHARS]
+        for b in lines
+    ]
 
 
 def in_bucket(entries, bucket: int, buckets: int) -> list[Entry]:
-    return sorted((e for e in entries if bucket_of(e.channel_id, e.source_ref, buckets) == bucket), key=lambda e: e.key)
+    return sorted(
+        (e for e in entries if bucket_of(e.channel_id, e.source_ref, buckets) == bucket),
+        key=lambda e: e.key,
+    )

@@ -37,5 +37,8 @@ def openapi() -> dict:
 
 def filenames() -> list[str]:
     """Every published document's file name."""
-    return sorted(p.name for p in resources.files(__package__).joinpath("documents").iterdir()
-                  if p.name.endswith(".json"))
+    return sorted(
+        p.name
+        for p in resources.files(__package__).joinpath("documents").iterdir()
+        if p.name.endswith(".json")
+    )

@@ -24,9 +24,13 @@ def parse_json(data: bytes):
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     try:
-        value = json.loads(text, object_pairs_hook=_object, parse_constant=_no_constant, parse_float=_finite)
+        value = json.loads(
+            text, object_pairs_hook=_object, parse_constant=_no_constant, parse_float=_finite
+        )
     except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+        raise ValueError(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
     except RecursionError as exc:
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from exc
     if depth(value) > MAX_DEPTH:
@@ -41,7 +45,9 @@ def depth(value) -> int:
         node, level = stack.pop()
         if isinstance(node, (dict, list)):
             deepest = max(deepest, level + 1)
-            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+            stack.extend(
+                (child, level + 1) for child in (node.values() if isinstance(node, dict) else node)
+            )
     return deepest
 
 

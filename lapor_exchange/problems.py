@@ -61,8 +61,10 @@ def _is_date(value) -> bool:
     return not isinstance(value, str) or bool(date.fromisoformat(value)) and len(value) == 10
 
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
 def is_email(text: str) -> bool:
@@ -139,8 +141,16 @@ PERSONAL_PATHS = ("$.complainant",)
 
 def _problem(err) -> Problem:
     found = _describe(err)
-    if found.path.startswith(PERSONAL_PATHS) and err.validator not in ("required", "additionalProperties"):
-        return Problem(found.path, found.message.replace(_short(err.instance), "the value").replace(repr(err.instance), "the value"))
+    if found.path.startswith(PERSONAL_PATHS) and err.validator not in (
+        "required",
+        "additionalProperties",
+    ):
+        return Problem(
+            found.path,
+            found.message.replace(_short(err.instance), "the value").replace(
+                repr(err.instance), "the value"
+            ),
+        )
     return found
 
 
@@ -157,11 +167,16 @@ def _describe(err) -> Problem:
     if err.validator == "pattern":
         if err.validator_value == r"\S":
             return Problem(path, "is blank")
-        return Problem(path, f"{_short(err.instance)} does not have the expected form ({err.schema.get('description', err.validator_value)})")
+        return Problem(
+            path,
+            f"{_short(err.instance)} does not have the expected form ({err.schema.get('description', err.validator_value)})",
+        )
     if err.validator == "minLength" and err.instance == "":
         return Problem(path, "is empty")
     if err.validator == "enum":
-        return Problem(path, f"{_short(err.instance)} is not one of {', '.join(map(str, err.validator_value))}")
+        return Problem(
+            path, f"{_short(err.instance)} is not one of {', '.join(map(str, err.validator_value))}"
+        )
     if err.validator == "format":
         return Problem(path, f"{_short(err.instance)} is not a valid {err.validator_value}")
     return Problem(path, err.message)

@@ -19,7 +19,16 @@ TUNDA = "tunda"
 BUKAN_WEWENANG = "bukan_wewenang"
 DIARSIPKAN = "diarsipkan"
 
-STATUSES = (BELUM_TERVERIFIKASI, TERVERIFIKASI, DIDISPOSISIKAN, DITINDAKLANJUTI, SELESAI, TUNDA, BUKAN_WEWENANG, DIARSIPKAN)
+STATUSES = (
+    BELUM_TERVERIFIKASI,
+    TERVERIFIKASI,
+    DIDISPOSISIKAN,
+    DITINDAKLANJUTI,
+    SELESAI,
+    TUNDA,
+    BUKAN_WEWENANG,
+    DIARSIPKAN,
+)
 INITIAL = BELUM_TERVERIFIKASI
 TERMINAL = frozenset({SELESAI, DIARSIPKAN})
 
@@ -40,7 +49,9 @@ LABELS = {
 # agency, so belum_terverifikasi → ditindaklanjuti is allowed. Nothing leaves a
 # terminal status: a closed or archived report is reopened as a new report.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    BELUM_TERVERIFIKASI: frozenset({TERVERIFIKASI, TUNDA, BUKAN_WEWENANG, DIARSIPKAN, DIDISPOSISIKAN, DITINDAKLANJUTI}),
+    BELUM_TERVERIFIKASI: frozenset(
+        {TERVERIFIKASI, TUNDA, BUKAN_WEWENANG, DIARSIPKAN, DIDISPOSISIKAN, DITINDAKLANJUTI}
+    ),
     TUNDA: frozenset({BELUM_TERVERIFIKASI, TERVERIFIKASI, BUKAN_WEWENANG, DIARSIPKAN}),
     TERVERIFIKASI: frozenset({DIDISPOSISIKAN, DITINDAKLANJUTI, TUNDA, BUKAN_WEWENANG, DIARSIPKAN}),
     DIDISPOSISIKAN: frozenset({DITINDAKLANJUTI, BUKAN_WEWENANG, DIARSIPKAN}),
@@ -63,7 +74,9 @@ def illegal_transition_reason(current: str | None, new: str) -> str:
     return f"{current or INITIAL} → {new} is not an allowed transition (from {current or INITIAL}: {allowed})"
 
 
-def wins(new_at: datetime, new_origin: str, current_at: datetime | None, current_origin: str | None) -> bool:
+def wins(
+    new_at: datetime, new_origin: str, current_at: datetime | None, current_origin: str | None
+) -> bool:
     """The written conflict rule: does an update made at `new_at` on side `new_origin`
     replace the status set at `current_at` by side `current_origin`?
 

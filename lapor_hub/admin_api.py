@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from . import exchange
-from .national import ActError, act, act_problems
 from .inputs import json_object
+from .national import ActError, act, act_problems
 from .web import ApiError, hub, listed, requires_admin
 
 admin_api = Blueprint("hub_admin", __name__, url_prefix="/api/v1/admin")

@@ -22,11 +22,11 @@ from .admin_api import admin_api
 from .audit_api import audit_api
 from .drift_api import drift_api
 from .faults import Faults, InvalidFaultRulesError
+from .inputs import bad_request, json_object
 from .reports_api import reports_api
 from .settings import HubSettings
 from .store import open_store
 from .updates_api import updates_api
-from .inputs import bad_request, json_object
 from .web import EXTENSION, ApiError, HubState, api_error, http_error, hub, requires_connector
 
 # 500 reports of the largest allowed size would be ~10 MB of body text alone.
@@ -39,8 +39,12 @@ def create_app(settings: HubSettings) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.json.sort_keys = False
     engine = open_store(settings.store_url)
-    app.extensions[EXTENSION] = HubState(settings, engine, sessionmaker(engine, expire_on_commit=False),
-                                         Faults(enabled=settings.faults_enabled))
+    app.extensions[EXTENSION] = HubState(
+        settings,
+        engine,
+        sessionmaker(engine, expire_on_commit=False),
+        Faults(enabled=settings.faults_enabled),
+    )
     for blueprint in (reports_api, updates_api, admin_api, audit_api):
         app.register_blueprint(blueprint)
     if settings.faults_enabled:

@@ -44,7 +44,9 @@ def _bucket_count(*, required: bool) -> int | None:
         return None
     number = integer(raw) if raw is not None else None
     if number is None or not reconcile.is_bucket_count(number):
-        raise bad_request(f"buckets: give a power of two from 1 to {reconcile.MAX_BUCKETS}, not {raw!r}")
+        raise bad_request(
+            f"buckets: give a power of two from 1 to {reconcile.MAX_BUCKETS}, not {raw!r}"
+        )
     return number
 
 
@@ -56,8 +58,9 @@ def post_checkpoint():
     if problems:
         raise bad_request(f"not a Checkpoint: {listed(problems)}")
     try:  # int(): JSON Schema counts 5.0 as an integer, and the answer should say 5
-        view, created = checkpoints.record_checkpoint(hub().sessions, g.connector_id, int(body["seq"]),
-                                                      body["hash"], body["at"])
+        view, created = checkpoints.record_checkpoint(
+            hub().sessions, g.connector_id, int(body["seq"]), body["hash"], body["at"]
+        )
     except checkpoints.CheckpointConflictError as exc:
         raise ApiError(409, "checkpoint_conflict", str(exc)) from exc
     return view, 201 if created else 200

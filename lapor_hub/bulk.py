@@ -23,7 +23,9 @@ CHUNK = 5000
 _REPORTS = HubReport.__table__
 
 
-def bulk_insert_reports(bind: Session | Engine | Connection, rows: Iterable[dict], *, chunk: int = CHUNK) -> int:
+def bulk_insert_reports(
+    bind: Session | Engine | Connection, rows: Iterable[dict], *, chunk: int = CHUNK
+) -> int:
     """Insert `rows`, each a dict with connector_id, channel_id, source_ref, content_hash,
     report_json and optionally status (default the hub's first status), tracking_id
     and received_at (default now). Returns how many were inserted.
@@ -45,13 +47,24 @@ def _insert(connection: Session | Connection, rows: Iterable[dict], chunk: int) 
     while batch := list(islice(params, chunk)):
         connection.execute(insert(_REPORTS), batch)
         count += len(batch)
-    connection.execute(update(_REPORTS).where(_REPORTS.c.tracking_id.is_(None))
-                       .values(tracking_id=tracking_id_sql(_REPORTS.c.id)))
+    connection.execute(
+        update(_REPORTS)
+        .where(_REPORTS.c.tracking_id.is_(None))
+        .values(tracking_id=tracking_id_sql(_REPORTS.c.id))
+    )
     return count
 
 
 def _params(row: dict, now: datetime) -> dict:
-    return {"connector_id": row["connector_id"], "channel_id": row["channel_id"], "source_ref": row["source_ref"],
-            "status": row.get("status") or INITIAL_STATUS, "content_hash": row["content_hash"],
-            "report_json": row["report_json"], "tracking_id": row.get("tracking_id"),
-            "received_at": row.get("received_at") or now, "status_at": None, "status_update_id": None}
+    return {
+        "connector_id": row["connector_id"],
+        "channel_id": row["channel_id"],
+        "source_ref": row["source_ref"],
+        "status": row.get("status") or INITIAL_STATUS,
+        "content_hash": row["content_hash"],
+        "report_json": row["report_json"],
+        "tracking_id": row.get("tracking_id"),
+        "received_at": row.get("received_at") or now,
+        "status_at": None,
+        "status_update_id": None,
+    }

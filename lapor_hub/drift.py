@@ -24,25 +24,48 @@ from lapor_exchange.documents import REPORT
 from lapor_exchange.documents import schema as load_schema
 from lapor_exchange.problems import problems as schema_problems
 from lapor_exchange.problems import validator_for
+
 from . import exchange
 from .store import HubReport, HubUpdate, begin_writing, row_id_for, tracking_id_for
 
 log = logging.getLogger(__name__)
 
 _STATUS_SCHEMA = load_schema(REPORT)["$defs"]["status"]
-_TRACKING_ID_SCHEMA = {k: v for k, v in load_schema(REPORT)["$defs"]["tracking_id"].items() if k != "description"}
-DRIFT_SCHEMAS = {
-    "status": {"type": "object", "additionalProperties": False, "required": ["status"],
-               "properties": {"status": _STATUS_SCHEMA}},
-    "content": {"type": "object", "additionalProperties": False, "required": ["report"],
-                "properties": {"report": {"type": "object", "description": "A valid report with the same source."}}},
-    "tracking_id": {"type": "object", "additionalProperties": False, "required": ["tracking_id"],
-                    "properties": {"tracking_id": {
-                        **_TRACKING_ID_SCHEMA, "maxLength": 32,
-                        "description": "The contract's tracking id, at most 32 characters (the column's width)."}}},
+_TRACKING_ID_SCHEMA = {
+    k: v for k, v in load_schema(REPORT)["$defs"]["tracking_id"].items() if k != "description"
 }
-_validators = {name: validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema})
-               for name, schema in DRIFT_SCHEMAS.items()}
+DRIFT_SCHEMAS = {
+    "status": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["status"],
+        "properties": {"status": _STATUS_SCHEMA},
+    },
+    "content": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["report"],
+        "properties": {
+            "report": {"type": "object", "description": "A valid report with the same source."}
+        },
+    },
+    "tracking_id": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["tracking_id"],
+        "properties": {
+            "tracking_id": {
+                **_TRACKING_ID_SCHEMA,
+                "maxLength": 32,
+                "description": "The contract's tracking id, at most 32 characters (the column's width).",
+            }
+        },
+    },
+}
+_validators = {
+    name: validator_for({"$schema": "https://json-schema.org/draft/2020-12/schema", **schema})
+    for name, schema in DRIFT_SCHEMAS.items()
+}
 
 
 class DriftError(Exception):
@@ -86,8 +109,11 @@ def set_content(sessions: sessionmaker, tracking_id: str, report: dict) -> dict:
         if problems:
             raise DriftError("invalid_drift", "; ".join(problems))
         if _source_key(report) != (row.connector_id, row.channel_id, row.source_ref):
-            raise DriftError("source_changed", "$.report.source: must keep the stored report's connector_id, "
-                                               "channel_id and source_ref")
+            raise DriftError(
+                "source_changed",
+                "$.report.source: must keep the stored report's connector_id, "
+                "channel_id and source_ref",
+            )
         row.report_json = canonical_json(report)
         row.content_hash = sha256_bytes(row.report_json.encode("utf-8"))
 
@@ -104,21 +130,28 @@ def set_tracking_id(sessions: sessionmaker, tracking_id: str, new: str) -> dict:
     not issue later."""
 
     def rename(session: Session, row: HubReport) -> None:
-        if new != tracking_id and session.scalar(select(HubReport.id).where(HubReport.tracking_id == new)):
+        if new != tracking_id and session.scalar(
+            select(HubReport.id).where(HubReport.tracking_id == new)
+        ):
             raise DriftError("tracking_id_taken", f"another report already has tracking id {new!r}")
         row_id = row_id_for(new)
         # The hub's own ids up to its highest row's were issued already and never will be
         # again; a higher one would be, and the insert of that later report would fail.
         issued = session.scalar(select(func.max(HubReport.id)))
         if row_id is not None and tracking_id_for(row_id) == new and row_id > issued:
-            raise DriftError("tracking_id_reserved", f"the hub would give {new!r} to a later report; "
-                                                     f"pick one of another form, such as 'X-{new}'")
+            raise DriftError(
+                "tracking_id_reserved",
+                f"the hub would give {new!r} to a later report; "
+                f"pick one of another form, such as 'X-{new}'",
+            )
         row.tracking_id = new
 
     return _change(sessions, tracking_id, rename)
 
 
-def _change(sessions: sessionmaker, tracking_id: str, change: Callable[[Session, HubReport], None]) -> dict:
+def _change(
+    sessions: sessionmaker, tracking_id: str, change: Callable[[Session, HubReport], None]
+) -> dict:
     with sessions.begin() as session:
         begin_writing(session)
         row = _report(session, tracking_id)
@@ -130,7 +163,9 @@ def _change(sessions: sessionmaker, tracking_id: str, change: Callable[[Session,
 
 
 def _report(session: Session, tracking_id: str) -> HubReport:
-    row = session.scalar(select(HubReport).where(HubReport.tracking_id == tracking_id).with_for_update())
+    row = session.scalar(
+        select(HubReport).where(HubReport.tracking_id == tracking_id).with_for_update()
+    )
     if row is None:
         raise DriftError("unknown_report", f"no report with tracking id {tracking_id!r}")
     return row

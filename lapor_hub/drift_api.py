@@ -21,8 +21,13 @@ from .web import ApiError, hub, listed, requires_admin
 
 drift_api = Blueprint("hub_drift", __name__, url_prefix="/api/v1/admin")
 
-_REFUSALS = {"unknown_report": 404, "invalid_drift": 400, "source_changed": 409, "tracking_id_taken": 409,
-             "tracking_id_reserved": 409}
+_REFUSALS = {
+    "unknown_report": 404,
+    "invalid_drift": 400,
+    "source_changed": 409,
+    "tracking_id_taken": 409,
+    "tracking_id_reserved": 409,
+}
 
 
 @drift_api.delete("/reports/<tracking_id>")

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, load_only, sessionmaker
 from lapor_exchange.canonical import canonical_json, sha256_bytes
 from lapor_exchange.documents import REPORT
 from lapor_exchange.problems import problems as schema_problems
+
 from . import checkpoints, feed
 from .store import HubAnswer, HubReport, begin_writing, row_id_for, tracking_id_for
 from .updates import iso_or_none
@@ -78,13 +79,19 @@ def receive_batch(sessions: sessionmaker, connector_id: str, reports: list) -> l
     return results
 
 
-def _answer_batch(session: Session, connector_id: str, reports: list, now: datetime) -> list[_Answer]:
+def _answer_batch(
+    session: Session, connector_id: str, reports: list, now: datetime
+) -> list[_Answer]:
     checked = [(i, report, _problems(report, connector_id)) for i, report in enumerate(reports)]
-    known = _stored_by_key(session, connector_id, {_key(r) for _, r, errors in checked if not errors})
+    known = _stored_by_key(
+        session, connector_id, {_key(r) for _, r, errors in checked if not errors}
+    )
     answers, new_rows = [], []
     for index, report, errors in checked:
         if errors:
-            answers.append(_Answer(index, _loose_key(report)[1], REJECTED, _loose_key(report), errors=errors))
+            answers.append(
+                _Answer(index, _loose_key(report)[1], REJECTED, _loose_key(report), errors=errors)
+            )
             continue
         answer = _answer_valid(index, report, connector_id, known, now)
         if answer.outcome == CREATED:
@@ -98,20 +105,33 @@ def _answer_batch(session: Session, connector_id: str, reports: list, now: datet
     return answers
 
 
-def _answer_valid(index: int, report: dict, connector_id: str, known: dict, now: datetime) -> _Answer:
+def _answer_valid(
+    index: int, report: dict, connector_id: str, known: dict, now: datetime
+) -> _Answer:
     key = _key(report)
     text = canonical_json(report)
-    digest = sha256_bytes(text.encode("utf-8"))  # == canonical.content_hash(report), serialized once
+    digest = sha256_bytes(
+        text.encode("utf-8")
+    )  # == canonical.content_hash(report), serialized once
     stored = known.get(key)
     if stored is None:
-        row = HubReport(connector_id=connector_id, channel_id=key[0], source_ref=key[1], status=INITIAL_STATUS,
-                        received_at=now, content_hash=digest, report_json=text)
+        row = HubReport(
+            connector_id=connector_id,
+            channel_id=key[0],
+            source_ref=key[1],
+            status=INITIAL_STATUS,
+            received_at=now,
+            content_hash=digest,
+            report_json=text,
+        )
         known[key] = row
         return _Answer(index, key[1], CREATED, key, row)
     if stored.content_hash == digest:
         return _Answer(index, key[1], DUPLICATE, key, stored)
-    message = (f"this source triple was already received with different content (content hash "
-               f"{stored.content_hash[:12]}…, this report {digest[:12]}…); the stored report is kept")
+    message = (
+        f"this source triple was already received with different content (content hash "
+        f"{stored.content_hash[:12]}…, this report {digest[:12]}…); the stored report is kept"
+    )
     return _Answer(index, key[1], CONFLICT, key, stored, [{"path": "$.source", "message": message}])
 
 
@@ -119,8 +139,12 @@ def _problems(report, connector_id: str) -> list[dict]:
     found = [p.as_dict() for p in schema_problems(report, REPORT)]
     sent_by = _source_field(report, "connector_id")
     if isinstance(sent_by, str) and sent_by != connector_id:
-        found.append({"path": "$.source.connector_id",
-                      "message": f"{sent_by!r} is not the connector this token belongs to ({connector_id!r})"})
+        found.append(
+            {
+                "path": "$.source.connector_id",
+                "message": f"{sent_by!r} is not the connector this token belongs to ({connector_id!r})",
+            }
+        )
     return sorted(found, key=lambda p: (p["path"], p["message"]))
 
 
@@ -128,11 +152,22 @@ def _stored_by_key(session: Session, connector_id: str, keys: set[tuple[str, str
     """The stored reports of this connector among `keys`, in one query."""
     if not keys:
         return {}
-    query = (select(HubReport)
-             .options(load_only(HubReport.id, HubReport.tracking_id, HubReport.channel_id,
-                                HubReport.source_ref, HubReport.content_hash))
-             .where(HubReport.connector_id == connector_id,
-                    tuple_(HubReport.channel_id, HubReport.source_ref).in_(sorted(keys))))
+    query = (
+        select(HubReport)
+        .options(
+            load_only(
+                HubReport.id,
+                HubReport.tracking_id,
+                HubReport.channel_id,
+                HubReport.source_ref,
+                HubReport.content_hash,
+            )
+        )
+        .where(
+            HubReport.connector_id == connector_id,
+            tuple_(HubReport.channel_id, HubReport.source_ref).in_(sorted(keys)),
+        )
+    )
     return {(row.channel_id, row.source_ref): row for row in session.scalars(query)}
 
 
@@ -147,15 +182,24 @@ def _source_field(report, name: str):
 
 def _loose_key(report) -> tuple[str | None, str | None]:
     """What a rejected report's key would be, kept in the log only when it fits the columns."""
-    channel_id, source_ref = _source_field(report, "channel_id"), _source_field(report, "source_ref")
+    channel_id, source_ref = (
+        _source_field(report, "channel_id"),
+        _source_field(report, "source_ref"),
+    )
     fits = lambda value, width: value if isinstance(value, str) and len(value) <= width else None  # noqa: E731
     return fits(channel_id, 64), fits(source_ref, 512)
 
 
 def _log_row(connector_id: str, answer: _Answer, now: datetime) -> HubAnswer:
     channel_id, source_ref = answer.key or (None, None)
-    return HubAnswer(connector_id=connector_id, channel_id=channel_id, source_ref=source_ref, outcome=answer.outcome,
-                     tracking_id=answer.row.tracking_id if answer.row is not None else None, answered_at=now)
+    return HubAnswer(
+        connector_id=connector_id,
+        channel_id=channel_id,
+        source_ref=source_ref,
+        outcome=answer.outcome,
+        tracking_id=answer.row.tracking_id if answer.row is not None else None,
+        answered_at=now,
+    )
 
 
 # -- reading -------------------------------------------------------------------
@@ -185,8 +229,15 @@ def get_report(session: Session, connector_id: str | None, tracking_id: str) -> 
     return {**report_view(row), "updates": feed.history(session, row)}
 
 
-def list_reports(session: Session, connector_id: str, *, channel_id: str | None = None, source_ref: str | None = None,
-                 after: str | None = None, limit: int = 100) -> tuple[list[dict], str | None]:
+def list_reports(
+    session: Session,
+    connector_id: str,
+    *,
+    channel_id: str | None = None,
+    source_ref: str | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> tuple[list[dict], str | None]:
     """A page of `connector_id`'s reports in tracking-id order, and the `after` for the next page (None: last page)."""
     query = select(HubReport).where(HubReport.connector_id == connector_id)
     if channel_id is not None:
@@ -221,14 +272,31 @@ def stats(session: Session, connector_id: str) -> dict:
     """Counts for one connector: stored reports, distinct keys it has sent, answers by
     outcome, the recorded status updates of its reports by side and outcome, and its
     audit checkpoints."""
-    reports = session.scalar(select(func.count()).select_from(HubReport).where(HubReport.connector_id == connector_id))
-    keys = (select(HubAnswer.channel_id, HubAnswer.source_ref).distinct()
-            .where(HubAnswer.connector_id == connector_id, HubAnswer.channel_id.is_not(None),
-                   HubAnswer.source_ref.is_not(None)).subquery())
+    reports = session.scalar(
+        select(func.count()).select_from(HubReport).where(HubReport.connector_id == connector_id)
+    )
+    keys = (
+        select(HubAnswer.channel_id, HubAnswer.source_ref)
+        .distinct()
+        .where(
+            HubAnswer.connector_id == connector_id,
+            HubAnswer.channel_id.is_not(None),
+            HubAnswer.source_ref.is_not(None),
+        )
+        .subquery()
+    )
     distinct_keys = session.scalar(select(func.count()).select_from(keys))
-    by_outcome = dict(session.execute(select(HubAnswer.outcome, func.count())
-                                      .where(HubAnswer.connector_id == connector_id)
-                                      .group_by(HubAnswer.outcome)).all())
-    return {"reports": reports, "distinct_keys": distinct_keys,
-            "answers": {outcome: by_outcome.get(outcome, 0) for outcome in OUTCOMES},
-            "updates": feed.counts(session, connector_id), "checkpoints": checkpoints.counts(session, connector_id)}
+    by_outcome = dict(
+        session.execute(
+            select(HubAnswer.outcome, func.count())
+            .where(HubAnswer.connector_id == connector_id)
+            .group_by(HubAnswer.outcome)
+        ).all()
+    )
+    return {
+        "reports": reports,
+        "distinct_keys": distinct_keys,
+        "answers": {outcome: by_outcome.get(outcome, 0) for outcome in OUTCOMES},
+        "updates": feed.counts(session, connector_id),
+        "checkpoints": checkpoints.counts(session, connector_id),
+    }

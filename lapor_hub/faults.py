@@ -31,16 +31,32 @@ from dataclasses import dataclass
 from lapor_exchange.problems import problems as schema_problems
 from lapor_exchange.problems import validator_for
 
-STATUS, DROP_AFTER_SAVE, DELAY, SHUFFLE, DUPLICATE = "status", "drop_after_save", "delay", "shuffle", "duplicate"
+STATUS, DROP_AFTER_SAVE, DELAY, SHUFFLE, DUPLICATE = (
+    "status",
+    "drop_after_save",
+    "delay",
+    "shuffle",
+    "duplicate",
+)
 REPORTS_BATCH, UPDATES_BATCH, FEED = "reports:batch", "updates:batch", "updates"
 PAGE_ACTIONS = frozenset({SHUFFLE, DUPLICATE})
 
 # Fields each action may carry besides action/endpoint/times/for_s, and the endpoints
 # it works on; checked in `_parse` so the message can name the action at fault.
-ACTION_FIELDS = {STATUS: {"status", "retry_after"}, DROP_AFTER_SAVE: set(), DELAY: {"seconds"},
-                 SHUFFLE: set(), DUPLICATE: {"share"}}
-ACTION_ENDPOINTS = {STATUS: (REPORTS_BATCH, UPDATES_BATCH, FEED), DELAY: (REPORTS_BATCH, UPDATES_BATCH, FEED),
-                    DROP_AFTER_SAVE: (REPORTS_BATCH, UPDATES_BATCH), SHUFFLE: (FEED,), DUPLICATE: (FEED,)}
+ACTION_FIELDS = {
+    STATUS: {"status", "retry_after"},
+    DROP_AFTER_SAVE: set(),
+    DELAY: {"seconds"},
+    SHUFFLE: set(),
+    DUPLICATE: {"share"},
+}
+ACTION_ENDPOINTS = {
+    STATUS: (REPORTS_BATCH, UPDATES_BATCH, FEED),
+    DELAY: (REPORTS_BATCH, UPDATES_BATCH, FEED),
+    DROP_AFTER_SAVE: (REPORTS_BATCH, UPDATES_BATCH),
+    SHUFFLE: (FEED,),
+    DUPLICATE: (FEED,),
+}
 
 RULES_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -51,20 +67,41 @@ RULES_SCHEMA = {
         "required": ["action"],
         "properties": {
             "action": {"enum": list(ACTION_FIELDS)},
-            "endpoint": {"enum": [REPORTS_BATCH, UPDATES_BATCH, FEED],
-                         "description": "The endpoint the rule is for (default reports:batch)."},
-            "times": {"type": "integer", "minimum": 1, "description": "Calls the rule lasts (default 1)."},
-            "for_s": {"type": "number", "exclusiveMinimum": 0, "description": "Seconds the rule lasts from its first call."},
+            "endpoint": {
+                "enum": [REPORTS_BATCH, UPDATES_BATCH, FEED],
+                "description": "The endpoint the rule is for (default reports:batch).",
+            },
+            "times": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Calls the rule lasts (default 1).",
+            },
+            "for_s": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "description": "Seconds the rule lasts from its first call.",
+            },
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
-            "retry_after": {"type": "integer", "minimum": 0, "description": "Seconds, sent as Retry-After."},
+            "retry_after": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Seconds, sent as Retry-After.",
+            },
             "seconds": {"type": "number", "minimum": 0, "maximum": 600},
-            "share": {"type": "number", "exclusiveMinimum": 0, "maximum": 1,
-                      "description": "duplicate: the share of a feed page's items sent twice."},
+            "share": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 1,
+                "description": "duplicate: the share of a feed page's items sent twice.",
+            },
         },
         "allOf": [
             {"if": {"properties": {"action": {"const": STATUS}}}, "then": {"required": ["status"]}},
             {"if": {"properties": {"action": {"const": DELAY}}}, "then": {"required": ["seconds"]}},
-            {"if": {"properties": {"action": {"const": DUPLICATE}}}, "then": {"required": ["share"]}},
+            {
+                "if": {"properties": {"action": {"const": DUPLICATE}}},
+                "then": {"required": ["share"]},
+            },
         ],
     },
 }
@@ -128,7 +165,9 @@ class Faults:
     def set(self, rules: list[dict]) -> None:
         """Replace the rules. Raises InvalidFaultRulesError, or FaultsDisabledError when not enabled."""
         if not self.enabled:
-            raise FaultsDisabledError("fault injection is off (faults_enabled: false in the hub settings)")
+            raise FaultsDisabledError(
+                "fault injection is off (faults_enabled: false in the hub settings)"
+            )
         parsed = _parse(rules)
         with self._lock:
             self._rules = parsed
@@ -148,7 +187,10 @@ class Faults:
         with self._lock:
             now = self._clock()
             self._drop_spent(now)
-            rule = next((r for r in self._rules if r.target == endpoint and r.action not in PAGE_ACTIONS), None)
+            rule = next(
+                (r for r in self._rules if r.target == endpoint and r.action not in PAGE_ACTIONS),
+                None,
+            )
             if rule is not None:
                 rule.use(now)
                 self._drop_spent(now)
@@ -203,14 +245,19 @@ def _parse(rules) -> list[FaultRule]:
 
 
 def _combination_problems(index: int, rule: dict) -> list[str]:
-    found = [f"$[{index}].{name}: only for action {action!r}, not {rule['action']!r}"
-             for action, names in ACTION_FIELDS.items() if action != rule["action"]
-             for name in sorted(names & set(rule))]
+    found = [
+        f"$[{index}].{name}: only for action {action!r}, not {rule['action']!r}"
+        for action, names in ACTION_FIELDS.items()
+        if action != rule["action"]
+        for name in sorted(names & set(rule))
+    ]
     endpoints = ACTION_ENDPOINTS[rule["action"]]
     endpoint = rule.get("endpoint", REPORTS_BATCH)
     if endpoint not in endpoints:
-        found.append(f"$[{index}].endpoint: action {rule['action']!r} works on {', '.join(endpoints)} only, "
-                     f"not {endpoint!r}" + ("" if "endpoint" in rule else " (the default)"))
+        found.append(
+            f"$[{index}].endpoint: action {rule['action']!r} works on {', '.join(endpoints)} only, "
+            f"not {endpoint!r}" + ("" if "endpoint" in rule else " (the default)")
+        )
     if "times" in rule and "for_s" in rule:
         found.append(f"$[{index}]: give either times or for_s, not both")
     return found

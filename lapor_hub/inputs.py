@@ -61,26 +61,27 @@ def batch_items(name: str, component: str) -> list[dict]:
     body = json_object()
     errors = list(openapi_validator(component).iter_errors(body))
     if errors and all(error.validator in _SIZE_KEYWORDS for error in errors):
-        raise ApiError(422, "batch_size", f"a batch holds 1 to {_max_items(component, name)} {name}, "
-                                          f"this one {len(body[name])}")
+        raise ApiError(
+            422,
+            "batch_size",
+            f"a batch holds 1 to {_max_items(component, name)} {name}, this one {len(body[name])}",
+        )
     if errors:
-        raise bad_request(f'the body must be a JSON object {{"{name}": [object, ...]}}: '
-                          f"{_few(schema_problems(body, openapi_validator(component)))}")
+        raise bad_request(
+            f'the body must be a JSON object {{"{name}": [object, ...]}}: '
+            f"{_few(schema_problems(body, openapi_validator(component)))}"
+        )
     return body[name]
 
 
 def _check_media_type() -> None:
     if request.mimetype != "application/json":
-        raise bad_request(f"send the body as Content-Type: application/json, not {request.mimetype or 'nothing'!r}")
+        raise bad_request(
+            f"send the body as Content-Type: application/json, not {request.mimetype or 'nothing'!r}"
+        )
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
         raise bad_request(f"JSON is UTF-8, not {charset!r}")
-
-
-
-
-
-
 
 
 def _max_items(component: str, name: str) -> int:
@@ -106,7 +107,9 @@ def query_value(name: str) -> str | None:
     return values[0] if values else None
 
 
-def query_integer(name: str, default: int | None, lowest: int, highest: int | None = None) -> int | None:
+def query_integer(
+    name: str, default: int | None, lowest: int, highest: int | None = None
+) -> int | None:
     """Query parameter `name` as a whole number from `lowest` to `highest` (None: no upper bound)."""
     raw = query_value(name)
     if raw is None:

@@ -23,6 +23,7 @@ from lapor_exchange.documents import STATUS_UPDATE
 from lapor_exchange.documents import schema as load_schema
 from lapor_exchange.problems import problems as schema_problems
 from lapor_exchange.problems import validator_for
+
 from .feed import update_view
 from .updates import (
     ILLEGAL_TRANSITION,
@@ -71,8 +72,14 @@ def act_problems(body) -> list[dict]:
     return [p.as_dict() for p in schema_problems(body, _act_validator)]
 
 
-def act(sessions: sessionmaker, tracking_id: str, status: str | None = None, message: str | None = None,
-        actor: str = "admin_nasional", occurred_at: datetime | str | None = None) -> dict:
+def act(
+    sessions: sessionmaker,
+    tracking_id: str,
+    status: str | None = None,
+    message: str | None = None,
+    actor: str = "admin_nasional",
+    occurred_at: datetime | str | None = None,
+) -> dict:
     """Record the national side's act on any connector's report and apply it.
 
     Returns {"update": <the update as the feed shows it>, "outcome": applied | stale |
@@ -87,15 +94,28 @@ def act(sessions: sessionmaker, tracking_id: str, status: str | None = None, mes
     [answer] = apply_in_transaction(sessions, [_hub_update(tracking_id, body)], connector_id=None)
     if answer.outcome not in RECORDED:
         raise _refusal(tracking_id, answer.outcome, answer.errors)
-    return {"update": update_view(answer.row, tracking_id), "outcome": answer.outcome,
-            "status": answer.status, "status_at": iso_or_none(answer.status_at)}
+    return {
+        "update": update_view(answer.row, tracking_id),
+        "outcome": answer.outcome,
+        "status": answer.status,
+        "status_at": iso_or_none(answer.status_at),
+    }
 
 
 def _hub_update(tracking_id: str, body: dict) -> dict:
-    occurred_at = datetime.fromisoformat(body["occurred_at"]) if "occurred_at" in body else datetime.now(timezone.utc)
-    update = {"schema_version": "1", "update_id": f"hub-{uuid.uuid4().hex}", "tracking_id": tracking_id,
-              "origin": {"side": "hub"}, "actor": body["actor"],
-              "occurred_at": occurred_at.astimezone(timezone.utc).isoformat()}
+    occurred_at = (
+        datetime.fromisoformat(body["occurred_at"])
+        if "occurred_at" in body
+        else datetime.now(timezone.utc)
+    )
+    update = {
+        "schema_version": "1",
+        "update_id": f"hub-{uuid.uuid4().hex}",
+        "tracking_id": tracking_id,
+        "origin": {"side": "hub"},
+        "actor": body["actor"],
+        "occurred_at": occurred_at.astimezone(timezone.utc).isoformat(),
+    }
     update.update({name: body[name] for name in ("status", "message") if name in body})
     return update
 
@@ -112,7 +132,9 @@ def _refusal(tracking_id: str, outcome: str, errors: list[dict]) -> ActError:
         return ActError(UNKNOWN_REPORT, f"no report with tracking id {tracking_id!r}", errors)
     if outcome == ILLEGAL_TRANSITION:
         return ActError(ILLEGAL_TRANSITION, errors[0]["message"], errors)
-    return ActError(INVALID_ACT, _listed(errors), errors)  # e.g. a tracking id longer than any the hub issues
+    return ActError(
+        INVALID_ACT, _listed(errors), errors
+    )  # e.g. a tracking id longer than any the hub issues
 
 
 def _listed(problems: list[dict]) -> str:

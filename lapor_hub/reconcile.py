@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lapor_exchange.digest import Entry, buckets_for, digests
+
 from .store import HubReport
 
 # Wider than `buckets_for` picks: a caller may ask for any power of two in here.
@@ -25,12 +26,18 @@ def is_bucket_count(buckets: int) -> bool:
     return 1 <= buckets <= MAX_BUCKETS and buckets & (buckets - 1) == 0
 
 
-def entries(session: Session, connector_id: str, bucket: tuple[int, int] | None = None) -> list[Entry]:
+def entries(
+    session: Session, connector_id: str, bucket: tuple[int, int] | None = None
+) -> list[Entry]:
     """Every report of `connector_id` as a digest entry, in no particular order; with
     `bucket` (index, buckets), only that bucket's (picked in SQL by the stored key hash)."""
-    query = (select(HubReport.channel_id, HubReport.source_ref, HubReport.tracking_id, HubReport.status,
-                    HubReport.content_hash)
-             .where(HubReport.connector_id == connector_id))
+    query = select(
+        HubReport.channel_id,
+        HubReport.source_ref,
+        HubReport.tracking_id,
+        HubReport.status,
+        HubReport.content_hash,
+    ).where(HubReport.connector_id == connector_id)
     if bucket is not None:
         query = query.where(HubReport.key_hash % bucket[1] == bucket[0])
     return [Entry(*row) for row in session.execute(query)]

@@ -32,7 +32,9 @@ def openapi():
 @requires_connector
 def post_batch():
     fault = take_fault(REPORTS_BATCH)
-    results = exchange.receive_batch(hub().sessions, g.connector_id, batch_items("reports", "BatchRequest"))
+    results = exchange.receive_batch(
+        hub().sessions, g.connector_id, batch_items("reports", "BatchRequest")
+    )
     return answer_or_hang_up(fault, {"results": results})
 
 
@@ -42,17 +44,21 @@ def get_report(tracking_id: str):
     with hub().sessions() as session:
         found = exchange.get_report(session, g.connector_id, tracking_id)
     if found is None:
-        raise ApiError(404, "not_found", f"no report with tracking id {tracking_id!r} for this connector")
+        raise ApiError(
+            404, "not_found", f"no report with tracking id {tracking_id!r} for this connector"
+        )
     return found
 
 
 @reports_api.get("/reports")
 @requires_connector
 def list_reports():
-    filters = {"channel_id": query_string("channel_id", "Identifier"),
-               "source_ref": query_string("source_ref", "Text512"),
-               "after": query_string("after", "TrackingId"),
-               "limit": query_integer("limit", DEFAULT_PAGE, 1, MAX_PAGE)}
+    filters = {
+        "channel_id": query_string("channel_id", "Identifier"),
+        "source_ref": query_string("source_ref", "Text512"),
+        "after": query_string("after", "TrackingId"),
+        "limit": query_integer("limit", DEFAULT_PAGE, 1, MAX_PAGE),
+    }
     with hub().sessions() as session:
         page, next_after = exchange.list_reports(session, g.connector_id, **filters)
     return {"reports": page, "next_after": next_after}

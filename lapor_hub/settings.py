@@ -46,9 +46,11 @@ class HubSettings:
 
     def __repr__(self) -> str:
         # Tokens are secrets: keep them out of logs and tracebacks.
-        return (f"HubSettings(store_url={self.store_url!r}, connectors={sorted(self.connectors.values())!r}, "
-                f"faults_enabled={self.faults_enabled!r}, listen={self.listen!r}, "
-                f"admin_token={'set' if self.admin_token else None!r})")
+        return (
+            f"HubSettings(store_url={self.store_url!r}, connectors={sorted(self.connectors.values())!r}, "
+            f"faults_enabled={self.faults_enabled!r}, listen={self.listen!r}, "
+            f"admin_token={'set' if self.admin_token else None!r})"
+        )
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +100,9 @@ def settings_from_data(data, base_dir: Path, source: str = "hub config") -> HubS
     connectors = _connectors(data["connectors"], problems)
     if data.get("admin_token") in connectors:
         # One token must not be both a region and the national side.
-        problems.append(f"$.admin_token: the same token is already given to {connectors[data['admin_token']]!r}")
+        problems.append(
+            f"$.admin_token: the same token is already given to {connectors[data['admin_token']]!r}"
+        )
     if problems:
         raise ConfigError(problems, source=source)
     return HubSettings(
@@ -118,7 +122,9 @@ def _connectors(entries: list[dict], problems: list[str]) -> dict[str, str]:
             problems.append(f"$.connectors[{i}].id: connector {entry['id']!r} is listed twice")
         if entry["token"] in by_token:
             # Never echo the token itself.
-            problems.append(f"$.connectors[{i}].token: the same token is already given to {by_token[entry['token']]!r}")
+            problems.append(
+                f"$.connectors[{i}].token: the same token is already given to {by_token[entry['token']]!r}"
+            )
         seen_ids.add(entry["id"])
         by_token.setdefault(entry["token"], entry["id"])
     return by_token
@@ -128,8 +134,15 @@ def resolve_store_url(url: str, base_dir: Path) -> str:
     """Make a relative SQLite file path absolute against `base_dir`; other URLs unchanged."""
     parsed = make_url(url)
     database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+    ):
         return url
     if Path(database).is_absolute():
         return url
-    return parsed.set(database=str((base_dir / database).resolve())).render_as_string(hide_password=False)
+    return parsed.set(database=str((base_dir / database).resolve())).render_as_string(
+        hide_password=False
+    )

@@ -82,7 +82,11 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return (
+            value.replace(tzinfo=timezone.utc)
+            if value.tzinfo is None
+            else value.astimezone(timezone.utc)
+        )
 
 
 class Base(DeclarativeBase):
@@ -101,8 +105,10 @@ class HubReport(Base):
     __tablename__ = "hub_reports"
     # AUTOINCREMENT: SQLite would otherwise hand a deleted last row's id (and so its
     # tracking id) to the next report; a removed report's tracking id stays retired.
-    __table_args__ = (UniqueConstraint("connector_id", "channel_id", "source_ref", name="uq_hub_reports_source"),
-                      {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("connector_id", "channel_id", "source_ref", name="uq_hub_reports_source"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     # Set in the same transaction right after the insert (it derives from the row id).
@@ -144,11 +150,13 @@ class HubUpdate(Base):
     Update ids are unique per connector: two regions may pick the same id."""
 
     __tablename__ = "hub_updates"
-    __table_args__ = (UniqueConstraint("connector_id", "update_id", name="uq_hub_updates_update_id"),
-                      Index("ix_hub_updates_feed", "connector_id", "origin", "seq"),
-                      Index("ix_hub_updates_report", "report_id", "seq"),
-                      # A reused seq would hide an update from a connector that paged past it.
-                      {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("connector_id", "update_id", name="uq_hub_updates_update_id"),
+        Index("ix_hub_updates_feed", "connector_id", "origin", "seq"),
+        Index("ix_hub_updates_report", "report_id", "seq"),
+        # A reused seq would hide an update from a connector that paged past it.
+        {"sqlite_autoincrement": True},
+    )
 
     seq: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
     update_id: Mapped[str] = mapped_column(String(200))
@@ -194,11 +202,15 @@ def _check_columns(engine: Engine) -> None:
     letting the first query fail on a column an older hub did not have."""
     inspector = inspect(engine)
     for table in Base.metadata.sorted_tables:
-        missing = {c.name for c in table.columns} - {c["name"] for c in inspector.get_columns(table.name)}
+        missing = {c.name for c in table.columns} - {
+            c["name"] for c in inspector.get_columns(table.name)
+        }
         if missing:
             engine.dispose()
-            raise OldStoreError(f"table {table.name} lacks {', '.join(sorted(missing))}: this store was made by an "
-                                f"older reference hub, which has no migrations; remove it or point store.url elsewhere")
+            raise OldStoreError(
+                f"table {table.name} lacks {', '.join(sorted(missing))}: this store was made by an "
+                f"older reference hub, which has no migrations; remove it or point store.url elsewhere"
+            )
 
 
 def begin_writing(session: Session, *, feed: bool = False) -> None:
@@ -222,9 +234,16 @@ def _engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if url in ("sqlite://", "sqlite:///:memory:"):
         # One shared connection, or each thread would see its own empty database.
-        engine = create_engine(url, poolclass=StaticPool, hide_parameters=True, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            poolclass=StaticPool,
+            hide_parameters=True,
+            connect_args={"check_same_thread": False},
+        )
     else:
-        engine = create_engine(url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url, hide_parameters=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -43,7 +43,9 @@ _REFUSALS = {
 @requires_connector
 def post_updates():
     fault = take_fault(UPDATES_BATCH)
-    results = receive_updates(hub().sessions, g.connector_id, batch_items("updates", "UpdateBatchRequest"))
+    results = receive_updates(
+        hub().sessions, g.connector_id, batch_items("updates", "UpdateBatchRequest")
+    )
     return answer_or_hang_up(fault, {"results": results})
 
 
@@ -52,8 +54,11 @@ def post_updates():
 def post_update(tracking_id: str):
     update = json_object()
     if update.get("tracking_id") != tracking_id:
-        raise ApiError(400, "tracking_id_mismatch",
-                       f"the update's tracking_id must be the one in the path ({tracking_id!r})")
+        raise ApiError(
+            400,
+            "tracking_id_mismatch",
+            f"the update's tracking_id must be the one in the path ({tracking_id!r})",
+        )
     [answer] = apply_in_transaction(hub().sessions, [update], connector_id=g.connector_id)
     return _single(answer)
 
@@ -62,8 +67,12 @@ def _single(answer: UpdateAnswer) -> dict:
     if answer.outcome in _REFUSALS:
         status, code = _REFUSALS[answer.outcome]
         raise ApiError(status, code, listed(answer.errors))
-    return {"update_id": answer.update_id, "outcome": answer.outcome, "status": answer.status,
-            "status_at": iso_or_none(answer.status_at)}
+    return {
+        "update_id": answer.update_id,
+        "outcome": answer.outcome,
+        "status": answer.status,
+        "status_at": iso_or_none(answer.status_at),
+    }
 
 
 @updates_api.get("/updates")
@@ -74,4 +83,3 @@ def get_feed():
     with hub().sessions() as session:
         page, next_after = feed_page(session, g.connector_id, after=after, limit=limit)
     return {"updates": hub().faults.mangle_page(page), "next_after": next_after}
-

@@ -110,8 +110,12 @@ def _connector_for(token: str | None) -> str | None:
 
 
 def _unauthorized(whose: str) -> ApiError:
-    return ApiError(401, "unauthorized", f"send Authorization: Bearer <token> with {whose}",
-                    {"WWW-Authenticate": "Bearer"})
+    return ApiError(
+        401,
+        "unauthorized",
+        f"send Authorization: Bearer <token> with {whose}",
+        {"WWW-Authenticate": "Bearer"},
+    )
 
 
 def requires_connector(view):
@@ -136,7 +140,9 @@ def requires_admin(view):
     def wrapper(*args, **kwargs):
         expected = hub().settings.admin_token
         if expected is None:
-            raise ApiError(404, "not_found", "this hub has no admin API (no admin_token in its settings)")
+            raise ApiError(
+                404, "not_found", "this hub has no admin API (no admin_token in its settings)"
+            )
         token = _bearer_token()
         if token is None or not _same(expected, token):
             raise _unauthorized("the hub's admin token")
@@ -155,8 +161,12 @@ def take_fault(endpoint: str) -> FaultRule | None:
     fault = hub().faults.take(endpoint)
     if fault is not None and fault.action == STATUS:
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-        raise ApiError(fault.status, "fault_injected", f"injected fault: status {fault.status}, nothing was saved",
-                       headers)
+        raise ApiError(
+            fault.status,
+            "fault_injected",
+            f"injected fault: status {fault.status}, nothing was saved",
+            headers,
+        )
     if fault is not None and fault.action == DELAY:
         time.sleep(fault.seconds)
     return fault
@@ -186,6 +196,6 @@ def _hang_up(sock: socket.socket | None) -> Response:
                 pass  # the client went away first: the same outcome
             sock.close()
         raise ConnectionAbortedError("drop_after_save fault: connection closed without an answer")
-        yield b""  # noqa: unreachable; makes this a generator so it runs when the server sends the body
+        yield b""  # unreachable: makes this a generator so it runs when the server sends the body
 
     return Response(body(), status=200, mimetype="application/json")

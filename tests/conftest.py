@@ -18,7 +18,9 @@ from sqlalchemy import create_engine, text
 from connector.store.db import Store
 from connector.store.models import Base
 
-PG_ADMIN_URL = os.environ.get("LAPOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "LAPOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @contextmanager
@@ -90,6 +92,7 @@ def store(request, tmp_path):
 # missing aiosmtpd cannot break unrelated tests; a missing Dovecot makes these fixtures fail,
 # never skip, because CI installs it.
 
+
 @pytest.fixture(scope="session")
 def dovecot():
     """One private Dovecot IMAP server for the whole run, in its own temporary folder."""
@@ -120,6 +123,7 @@ def smtp_server(request, tmp_path):
 
 # A real Kannel (bearerbox + smsbox) with fakesmsc as the operator (tests/kannel.py). Imported
 # inside the fixture like the mail servers; a missing Kannel makes it fail, never skip.
+
 
 @pytest.fixture
 def kannel_factory(tmp_path):

@@ -12,9 +12,9 @@ import copy
 from contextlib import contextmanager
 from pathlib import Path
 
+from lapor_exchange.wsgi import ServerThread
 from lapor_hub.app import create_app
 from lapor_hub.settings import HubSettings
-from lapor_exchange.wsgi import ServerThread
 
 KALSEL_TOKEN = "tok-kalsel"
 KALTIM_TOKEN = "tok-kaltim"
@@ -42,8 +42,13 @@ _BASE_REPORT = {
 }
 
 
-def make_report(source_ref: str = "LP-0001", *, connector_id: str = "kalsel", channel_id: str = "laporpaman",
-                **fields) -> dict:
+def make_report(
+    source_ref: str = "LP-0001",
+    *,
+    connector_id: str = "kalsel",
+    channel_id: str = "laporpaman",
+    **fields,
+) -> dict:
     """A valid report with this source triple; keyword arguments replace top-level fields."""
     report = copy.deepcopy(_BASE_REPORT)
     report["source"].update(connector_id=connector_id, channel_id=channel_id, source_ref=source_ref)
@@ -51,14 +56,34 @@ def make_report(source_ref: str = "LP-0001", *, connector_id: str = "kalsel", ch
     return report
 
 
-def make_update(tracking_id: str, update_id: str, *, status: str | None = None, message: str | None = None,
-                occurred_at: str = "2025-03-05T10:00:00+08:00", connector_id: str = "kalsel",
-                channel_id: str = "laporpaman", actor: str = "admin_daerah", **fields) -> dict:
+def make_update(
+    tracking_id: str,
+    update_id: str,
+    *,
+    status: str | None = None,
+    message: str | None = None,
+    occurred_at: str = "2025-03-05T10:00:00+08:00",
+    connector_id: str = "kalsel",
+    channel_id: str = "laporpaman",
+    actor: str = "admin_daerah",
+    **fields,
+) -> dict:
     """A valid region update (give a status, a message or both); keyword arguments add or replace fields."""
-    update = {"schema_version": "1", "update_id": update_id, "tracking_id": tracking_id,
-              "origin": {"side": "region", "connector_id": connector_id, "channel_id": channel_id},
-              "actor": actor, "occurred_at": occurred_at}
-    update.update({name: value for name, value in (("status", status), ("message", message)) if value is not None})
+    update = {
+        "schema_version": "1",
+        "update_id": update_id,
+        "tracking_id": tracking_id,
+        "origin": {"side": "region", "connector_id": connector_id, "channel_id": channel_id},
+        "actor": actor,
+        "occurred_at": occurred_at,
+    }
+    update.update(
+        {
+            name: value
+            for name, value in (("status", status), ("message", message))
+            if value is not None
+        }
+    )
     update.update(fields)
     return update
 
@@ -67,10 +92,19 @@ def auth(token: str = KALSEL_TOKEN) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def hub_settings(folder: Path, *, faults_enabled: bool = True, store_url: str | None = None,
-                 admin_token: str | None = ADMIN_TOKEN) -> HubSettings:
-    return HubSettings(store_url=store_url or f"sqlite:///{folder / 'hub.db'}", connectors=dict(TOKENS),
-                       faults_enabled=faults_enabled, admin_token=admin_token)
+def hub_settings(
+    folder: Path,
+    *,
+    faults_enabled: bool = True,
+    store_url: str | None = None,
+    admin_token: str | None = ADMIN_TOKEN,
+) -> HubSettings:
+    return HubSettings(
+        store_url=store_url or f"sqlite:///{folder / 'hub.db'}",
+        connectors=dict(TOKENS),
+        faults_enabled=faults_enabled,
+        admin_token=admin_token,
+    )
 
 
 @contextmanager

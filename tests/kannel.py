@@ -91,10 +91,15 @@ class _PortClash(KannelError):
 
 # --- shared plumbing ------------------------------------------------------------------------
 
+
 def _tail(path: Path, lines: int = 30) -> str:
     """The last lines of a log, without the HTTP client chatter of our own status polling."""
     try:
-        kept = [line for line in path.read_text(errors="replace").splitlines() if "DEBUG: HTTP:" not in line]
+        kept = [
+            line
+            for line in path.read_text(errors="replace").splitlines()
+            if "DEBUG: HTTP:" not in line
+        ]
         return "\n".join(kept[-lines:])
     except FileNotFoundError:
         return f"({path} does not exist)"
@@ -111,8 +116,9 @@ def _accepts(port: int, host: str = HOST) -> bool:
 def _runs_in(pid: int, folder: Path) -> bool:
     """Whether `pid` is one of our programs (not a reused pid) with `folder` as its directory."""
     try:
-        return (os.readlink(f"/proc/{pid}/cwd") == str(folder)
-                and Path(os.readlink(f"/proc/{pid}/exe")).name in ("bearerbox", "smsbox", "fakesmsc"))
+        return os.readlink(f"/proc/{pid}/cwd") == str(folder) and Path(
+            os.readlink(f"/proc/{pid}/exe")
+        ).name in ("bearerbox", "smsbox", "fakesmsc")
     except OSError:
         return False
 
@@ -126,7 +132,7 @@ def concat_udh(ref: int, total: int, seq: int) -> bytes:
 
 def concat_parts(text: str, ref: int, per_part: int = 153) -> list[tuple[bytes, str]]:
     """Split `text` as a phone does into (udh, text) parts of `per_part` characters."""
-    chunks = [text[i:i + per_part] for i in range(0, len(text), per_part)] or [""]
+    chunks = [text[i : i + per_part] for i in range(0, len(text), per_part)] or [""]
     return [(concat_udh(ref, len(chunks), seq), chunk) for seq, chunk in enumerate(chunks, 1)]
 
 
@@ -135,8 +141,9 @@ def _url_bytes(data: bytes) -> bytes:
     return urllib.parse.quote_from_bytes(data, safe="").encode("ascii")
 
 
-def fakesmsc_line(sender: str, receiver: str, kind: str, data: str | bytes,
-                  udh: bytes | None = None) -> bytes:
+def fakesmsc_line(
+    sender: str, receiver: str, kind: str, data: str | bytes, udh: bytes | None = None
+) -> bytes:
     """One MO message in fakesmsc's protocol, without its line end.
 
     kind "text": `data` (str) is sent as UTF-8 as is, coding 0 (`udh-text` with a UDH);
@@ -170,7 +177,7 @@ def fakesmsc_pieces(line: bytes) -> list[bytes]:
     as an empty line, so it becomes CR LF (bearerbox strips the CR).
     """
     cut = len(line) - len(line) % FAKESMSC_PIECE if len(line) % FAKESMSC_PIECE else len(line)
-    pieces = [line[i:i + FAKESMSC_PIECE] for i in range(0, cut, FAKESMSC_PIECE)]
+    pieces = [line[i : i + FAKESMSC_PIECE] for i in range(0, cut, FAKESMSC_PIECE)]
     rest = line[cut:]
     pieces.append(rest + b"\n" if rest else b"\r\n")
     return pieces
@@ -230,12 +237,23 @@ def parse_mt_line(line: bytes) -> MtMessage | None:
     if kind == "text":
         return MtMessage(sender, receiver, kind, rest, line=line)
     if kind in ("data", "ucs-2"):
-        return MtMessage(sender, receiver, kind, urllib.parse.unquote_to_bytes(rest.replace(b"+", b" ")),
-                         line=line)
+        return MtMessage(
+            sender,
+            receiver,
+            kind,
+            urllib.parse.unquote_to_bytes(rest.replace(b"+", b" ")),
+            line=line,
+        )
     udh, _, data = rest.partition(b" data ")
     unquote = urllib.parse.unquote_to_bytes
-    return MtMessage(sender, receiver, kind, unquote(data.replace(b"+", b" ")),
-                     udh=unquote(udh.replace(b"+", b" ")), line=line)
+    return MtMessage(
+        sender,
+        receiver,
+        kind,
+        unquote(data.replace(b"+", b" ")),
+        udh=unquote(udh.replace(b"+", b" ")),
+        line=line,
+    )
 
 
 def join_mt(messages: list[MtMessage], ucs2: bool = False) -> list[str]:
@@ -333,9 +351,19 @@ class Kannel(ManagedServer):
     removed when the context manager exits.
     """
 
-    def __init__(self, folder: Path | str | None, mo_url: str, *, http_request_retry: int = 3,
-                 retry_delay_s: int = 1, send_sender: bool = True, mo_recode: bool = False,
-                 concat_timeout_s: int = 2, max_mt_parts: int = 10, host: str = HOST):
+    def __init__(
+        self,
+        folder: Path | str | None,
+        mo_url: str,
+        *,
+        http_request_retry: int = 3,
+        retry_delay_s: int = 1,
+        send_sender: bool = True,
+        mo_recode: bool = False,
+        concat_timeout_s: int = 2,
+        max_mt_parts: int = 10,
+        host: str = HOST,
+    ):
         if '"' in mo_url or "%" in mo_url:
             # Kannel would read a % in the URL as one of its escapes.
             raise ValueError(f"mo_url must not contain '%' or '\"': {mo_url!r}")
@@ -430,7 +458,9 @@ class Kannel(ManagedServer):
     def _prepare(self) -> None:
         for program in (BEARERBOX, SMSBOX, FAKESMSC):
             if not Path(program).exists():
-                raise KannelError(f"{program} is missing; install the kannel and kannel-extras packages")
+                raise KannelError(
+                    f"{program} is missing; install the kannel and kannel-extras packages"
+                )
         self.folder.mkdir(parents=True, exist_ok=True)
         self._end_stale_processes()
         # Each start gets fresh logs: readiness is read from them, and a test reading a log
@@ -457,17 +487,31 @@ class Kannel(ManagedServer):
 
     def _pick_ports(self) -> None:
         self.admin_port, self.smsbox_port, self.sendsms_port, self.smsc_port = (
-            free_port(self.host) for _ in range(4))
+            free_port(self.host) for _ in range(4)
+        )
 
     def _write_config(self) -> None:
-        self.config_path.write_text(KANNEL_CONF.format(
-            folder=self.folder, host=self.host, admin_port=self.admin_port, smsbox_port=self.smsbox_port,
-            sendsms_port=self.sendsms_port, smsc_port=self.smsc_port, smsc_id=SMSC_ID,
-            admin_password=self.admin_password, sendsms_user=self.sendsms_user,
-            sendsms_password=self.sendsms_password, http_request_retry=self.http_request_retry,
-            retry_delay_s=self.retry_delay_s, mo_recode=_flag(self.mo_recode),
-            send_sender=_flag(self.send_sender), concat_timeout_s=self.concat_timeout_s,
-            max_mt_parts=self.max_mt_parts, post_url=self.post_url))
+        self.config_path.write_text(
+            KANNEL_CONF.format(
+                folder=self.folder,
+                host=self.host,
+                admin_port=self.admin_port,
+                smsbox_port=self.smsbox_port,
+                sendsms_port=self.sendsms_port,
+                smsc_port=self.smsc_port,
+                smsc_id=SMSC_ID,
+                admin_password=self.admin_password,
+                sendsms_user=self.sendsms_user,
+                sendsms_password=self.sendsms_password,
+                http_request_retry=self.http_request_retry,
+                retry_delay_s=self.retry_delay_s,
+                mo_recode=_flag(self.mo_recode),
+                send_sender=_flag(self.send_sender),
+                concat_timeout_s=self.concat_timeout_s,
+                max_mt_parts=self.max_mt_parts,
+                post_url=self.post_url,
+            )
+        )
 
     def _spawn(self, name: str, argv: list[str], **streams) -> subprocess.Popen:
         """Start `argv` as our child (PID 1 here reaps nothing); unless `streams` say otherwise,
@@ -476,7 +520,9 @@ class Kannel(ManagedServer):
             proc = subprocess.Popen(argv, cwd=self.folder, **streams)
         else:
             with (self.folder / f"{name}.stderr").open("wb") as out:
-                proc = subprocess.Popen(argv, cwd=self.folder, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+                proc = subprocess.Popen(
+                    argv, cwd=self.folder, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+                )
         self._procs[name] = proc
         with self._pids_path.open("a") as pids:
             pids.write(f"{proc.pid}\n")
@@ -484,15 +530,28 @@ class Kannel(ManagedServer):
 
     def _launch(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        self._log_marks = {path: path.stat().st_size if path.exists() else 0 for path in self._box_logs()}
+        self._log_marks = {
+            path: path.stat().st_size if path.exists() else 0 for path in self._box_logs()
+        }
         # -v 1: the boxes' stderr gets info and up; their log files keep the debug lines.
         self._spawn("bearerbox", [BEARERBOX, "-v", "1", str(self.config_path)])
         # Only the admin port is probed: a probe of the box or SMSC port counts as a client.
-        self._wait("bearerbox", deadline, lambda: _accepts(self.admin_port) and bool(self._status_or_empty()))
+        self._wait(
+            "bearerbox",
+            deadline,
+            lambda: _accepts(self.admin_port) and bool(self._status_or_empty()),
+        )
         self._spawn("smsbox", [SMSBOX, "-v", "1", str(self.config_path)])
-        self._wait("smsbox", deadline, lambda: _accepts(self.sendsms_port) and self._smsbox_connected())
-        proc = self._spawn("fakesmsc", [FAKESMSC, "-H", self.host, "-r", str(self.smsc_port), "-i", "0"],
-                           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._wait(
+            "smsbox", deadline, lambda: _accepts(self.sendsms_port) and self._smsbox_connected()
+        )
+        proc = self._spawn(
+            "fakesmsc",
+            [FAKESMSC, "-H", self.host, "-r", str(self.smsc_port), "-i", "0"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         self._fakesmsc = _Fakesmsc(proc, self.fakesmsc_log)
         self._wait("fakesmsc", deadline, self._smsc_online)
 
@@ -502,15 +561,21 @@ class Kannel(ManagedServer):
             if self._port_clash():
                 raise _PortClash(f"a port was taken while starting {what}\n{self.logs_tail()}")
             if dead:
-                raise KannelError(f"{', '.join(dead)} exited while starting {what}\n{self.logs_tail()}")
+                raise KannelError(
+                    f"{', '.join(dead)} exited while starting {what}\n{self.logs_tail()}"
+                )
             if ready():
                 return
             time.sleep(0.1)
         raise KannelError(f"{what} was not ready in time\n{self.logs_tail()}")
 
     def _box_logs(self) -> list[Path]:
-        return [self.bearerbox_log, self.smsbox_log, self.folder / "bearerbox.stderr",
-                self.folder / "smsbox.stderr"]
+        return [
+            self.bearerbox_log,
+            self.smsbox_log,
+            self.folder / "bearerbox.stderr",
+            self.folder / "smsbox.stderr",
+        ]
 
     def _port_clash(self) -> bool:
         """A box could not bind (it may keep running without that port, so look in its logs)."""
@@ -544,14 +609,26 @@ class Kannel(ManagedServer):
 
     def logs_tail(self, lines: int = 30) -> str:
         """The end of every log in the folder, for error messages."""
-        paths = [self.bearerbox_log, self.smsbox_log, self.fakesmsc_log,
-                 *sorted(self.folder.glob("*.stderr"))]
+        paths = [
+            self.bearerbox_log,
+            self.smsbox_log,
+            self.fakesmsc_log,
+            *sorted(self.folder.glob("*.stderr")),
+        ]
         return "\n".join(f"--- {path}\n{_tail(path, lines)}" for path in paths if path.exists())
 
     # MO: citizen -> connector
 
-    def send_mo(self, sender: str, text: str | bytes, *, receiver: str = "1708", kind: str = "text",
-                udh: bytes | None = None, count: int = 1) -> None:
+    def send_mo(
+        self,
+        sender: str,
+        text: str | bytes,
+        *,
+        receiver: str = "1708",
+        kind: str = "text",
+        udh: bytes | None = None,
+        count: int = 1,
+    ) -> None:
         """Have the operator deliver an SMS from `sender` to `receiver`, `count` times.
 
         kind "text" (coding 0; the text reaches the application as UTF-8), "ucs2" (coding 2)
@@ -567,8 +644,14 @@ class Kannel(ManagedServer):
         """An SMS in UCS-2 (coding 2), as phones send emoji and non-GSM characters."""
         self.send_mo(sender, text, receiver=receiver, kind="ucs2")
 
-    def send_parts(self, sender: str, parts: list[tuple[bytes, str]], *, receiver: str = "1708",
-                   kind: str = "text") -> None:
+    def send_parts(
+        self,
+        sender: str,
+        parts: list[tuple[bytes, str]],
+        *,
+        receiver: str = "1708",
+        kind: str = "text",
+    ) -> None:
         """Deliver the (udh, text) parts of a multipart SMS in the order given (any order,
         repeated, or with one left out); see concat_parts and concat_udh."""
         for udh, text in parts:
@@ -586,8 +669,13 @@ class Kannel(ManagedServer):
 
         The answer's text is "0: Accepted for delivery" (status 202) when Kannel took it.
         """
-        query = {"username": self.sendsms_user, "password": self.sendsms_password,
-                 "to": to, "from": from_, "text": text}
+        query = {
+            "username": self.sendsms_user,
+            "password": self.sendsms_password,
+            "to": to,
+            "from": from_,
+            "text": text,
+        }
         query.update({key.replace("_", "-"): value for key, value in params.items()})
         return requests.get(self.sendsms_url, params=query, timeout=10)
 
@@ -653,9 +741,16 @@ class _Fakesmsc:
         with self._changed:
             pending = self._pending
             if message is None and pending is not None:
-                self._pending = (MtMessage(pending[0].sender, pending[0].receiver, "text",
-                                           pending[0].data + b"\n" + line, line=pending[0].line + b"\n" + line),
-                                 time.monotonic())
+                self._pending = (
+                    MtMessage(
+                        pending[0].sender,
+                        pending[0].receiver,
+                        "text",
+                        pending[0].data + b"\n" + line,
+                        line=pending[0].line + b"\n" + line,
+                    ),
+                    time.monotonic(),
+                )
                 return
             if message is None:
                 return
@@ -678,8 +773,11 @@ class _Fakesmsc:
                 with self._changed:
                     target = self._sent + 1
                 self._write(piece)
-                self._await(lambda target=target: self._sent >= target, timeout,
-                            f"fakesmsc did not send {line[:80]!r}")
+                self._await(
+                    lambda target=target: self._sent >= target,
+                    timeout,
+                    f"fakesmsc did not send {line[:80]!r}",
+                )
 
     def _write(self, data: bytes) -> None:
         if self.proc.poll() is not None:
@@ -714,7 +812,9 @@ class _Fakesmsc:
         try:
             self._await(arrived, timeout, f"fakesmsc did not print {count} MT")
         except KannelError as error:
-            raise TimeoutError(f"{len(self._mt)} of {count} MT messages arrived in {timeout}s") from error
+            raise TimeoutError(
+                f"{len(self._mt)} of {count} MT messages arrived in {timeout}s"
+            ) from error
         return self.mt_messages()
 
     def clear_mt(self) -> None:
@@ -724,6 +824,7 @@ class _Fakesmsc:
 
 
 # --- a recorder for post-url and dlr-url calls ------------------------------------------------
+
 
 @dataclass
 class RecordedRequest:
@@ -777,7 +878,9 @@ class MoRecorder:
         self._server = http.server.ThreadingHTTPServer((self.host, self.port or 0), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="mo-recorder", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="mo-recorder", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -798,8 +901,11 @@ class MoRecorder:
         with self._changed:
             self._failures.extend([status] * count)
 
-    def wait_for(self, count: int, timeout: float = 10, path: str | None = None) -> list[RecordedRequest]:
+    def wait_for(
+        self, count: int, timeout: float = 10, path: str | None = None
+    ) -> list[RecordedRequest]:
         """Block until `count` requests (to `path`, if given) came; return those. Raise TimeoutError."""
+
         def matching():
             return [r for r in self.requests if path is None or r.path == path]
 
@@ -814,10 +920,16 @@ class MoRecorder:
         split = urllib.parse.urlsplit(handler.path)
         with self._changed:
             status = self._failures.pop(0) if self._failures else self.status
-            self.requests.append(RecordedRequest(
-                method=handler.command, path=split.path,
-                query=dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True)),
-                headers={k.lower(): v for k, v in handler.headers.items()}, body=body, status=status))
+            self.requests.append(
+                RecordedRequest(
+                    method=handler.command,
+                    path=split.path,
+                    query=dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True)),
+                    headers={k.lower(): v for k, v in handler.headers.items()},
+                    body=body,
+                    status=status,
+                )
+            )
             self._changed.notify_all()
         return status
 

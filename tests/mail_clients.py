@@ -28,7 +28,9 @@ def _ids(thread: list[str]) -> list[str]:
     return [f"<{i}>" for i in thread]
 
 
-def gmail(*, subject: str, message_id: str, thread: list[str], text: str, quoted: str, sender: str = BUDI) -> bytes:
+def gmail(
+    *, subject: str, message_id: str, thread: list[str], text: str, quoted: str, sender: str = BUDI
+) -> bytes:
     boundary = "0000000000004f1a2b05f3c1d2e3"
     html_text = text.replace("\n", "<br>")
     return _crlf(f"""MIME-Version: 1.0
@@ -73,10 +75,20 @@ _OUTLOOK_BLOCK = {  # the UI language's reply prefix and quote block
 }
 
 
-def outlook(*, subject: str, message_id: str, thread: list[str], text: str, quoted: str, sender: str = BUDI,
-            prefix: str = "RE", original_subject: str = "") -> bytes:
+def outlook(
+    *,
+    subject: str,
+    message_id: str,
+    thread: list[str],
+    text: str,
+    quoted: str,
+    sender: str = BUDI,
+    prefix: str = "RE",
+    original_subject: str = "",
+) -> bytes:
     frm, sent, to, subj, when = _OUTLOOK_BLOCK[prefix]
-    body = quopri.encodestring(f"""{text}
+    body = quopri.encodestring(
+        f"""{text}
 
 ________________________________
 {frm}: LAPOR! Kalimantan Selatan <pengaduan@kalselprov.go.id>
@@ -85,7 +97,8 @@ ________________________________
 {subj}: {original_subject}
 
 {quoted}
-""".encode("utf-8")).decode("ascii")
+""".encode("utf-8")
+    ).decode("ascii")
     references = "\n ".join(_ids(thread))
     return _crlf(f"""From: {sender}
 To: {LAPOR}
@@ -109,9 +122,13 @@ MIME-Version: 1.0
 {body}""")
 
 
-def thunderbird(*, subject: str, message_id: str, thread: list[str], text: str, quoted: str, sender: str = BUDI) -> bytes:
+def thunderbird(
+    *, subject: str, message_id: str, thread: list[str], text: str, quoted: str, sender: str = BUDI
+) -> bytes:
     ids = _ids(thread)
-    references = "\n ".join(" ".join(ids[i:i + 2]) for i in range(0, len(ids), 2))  # two ids a line, as it folds them
+    references = "\n ".join(
+        " ".join(ids[i : i + 2]) for i in range(0, len(ids), 2)
+    )  # two ids a line, as it folds them
     return _crlf(f"""Message-ID: <{message_id}>
 Date: Tue, 4 Mar 2025 09:02:11 +0800
 MIME-Version: 1.0
@@ -132,7 +149,9 @@ On 04/03/2025 08.15, LAPOR! Kalimantan Selatan wrote:
 """)
 
 
-def apple_mail(*, subject: str, message_id: str, thread: list[str], text: str, quoted: str, sender: str = BUDI) -> bytes:
+def apple_mail(
+    *, subject: str, message_id: str, thread: list[str], text: str, quoted: str, sender: str = BUDI
+) -> bytes:
     references = "\n ".join(_ids(thread))
     return _crlf(f"""Content-Type: text/plain;
 \tcharset=utf-8

@@ -55,6 +55,7 @@ class MailServerError(RuntimeError):
 
 # --- shared plumbing ------------------------------------------------------------------------
 
+
 def make_certificate(folder: Path, names=("localhost",), ips=(HOST,)) -> tuple[Path, Path]:
     """Write a self-signed certificate and its key (PEM) into `folder`; return their paths."""
     from cryptography import x509
@@ -67,25 +68,46 @@ def make_certificate(folder: Path, names=("localhost",), ips=(HOST,)) -> tuple[P
     now = datetime.datetime.now(datetime.UTC)
     sans = [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
     cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=True, key_cert_sign=True,
-                                     content_commitment=False, data_encipherment=False, key_agreement=False,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_encipherment=True,
+                key_cert_sign=True,
+                content_commitment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
+        )
         .sign(key, hashes.SHA256())
     )
     folder.mkdir(parents=True, exist_ok=True)
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     key_path.chmod(0o600)
     return cert_path, key_path
 
@@ -118,11 +140,13 @@ def imap_mailbox_name(name: str) -> str:
 def imap_mailbox_decode(quoted: str) -> str:
     """The inverse of imap_mailbox_name: a LIST answer's (quoted or atom) name as text."""
     if quoted.startswith('"'):
-        quoted = re.sub(r'\\(.)', r"\1", quoted[1:-1])
+        quoted = re.sub(r"\\(.)", r"\1", quoted[1:-1])
 
     def decode(match):
         chunk = match.group(1).replace(",", "/")
-        return base64.b64decode(chunk + "=" * (-len(chunk) % 4)).decode("utf-16-be") if chunk else "&"
+        return (
+            base64.b64decode(chunk + "=" * (-len(chunk) % 4)).decode("utf-16-be") if chunk else "&"
+        )
 
     return re.sub(r"&([^-]*)-", decode, quoted)
 
@@ -273,7 +297,9 @@ class Dovecot(ManagedServer):
 
     def _prepare(self) -> None:
         if not Path(DOVECOT).exists():
-            raise MailServerError(f"Dovecot is not installed ({DOVECOT}); install the dovecot-imapd package")
+            raise MailServerError(
+                f"Dovecot is not installed ({DOVECOT}); install the dovecot-imapd package"
+            )
         for name in ("mail", "home"):
             (self.folder / name).mkdir(parents=True, exist_ok=True)
             shutil.chown(self.folder / name, MAIL_USER, MAIL_USER)
@@ -284,16 +310,28 @@ class Dovecot(ManagedServer):
         _make_traversable(self.folder)
 
     def _write_config(self) -> None:
-        self.config_path.write_text(DOVECOT_CONF.format(
-            folder=self.folder, host=self.host, port=self.imap_port, ssl_port=self.imaps_port,
-            cert=self.cert_path, key=self.key_path, mail_user=MAIL_USER))
+        self.config_path.write_text(
+            DOVECOT_CONF.format(
+                folder=self.folder,
+                host=self.host,
+                port=self.imap_port,
+                ssl_port=self.imaps_port,
+                cert=self.cert_path,
+                key=self.key_path,
+                mail_user=MAIL_USER,
+            )
+        )
 
     def _launch(self, timeout: float) -> None:
         err_path = self.folder / "dovecot.stderr"
         with err_path.open("wb") as err:
             # -F keeps the master in the foreground as our child, so stop() can wait for it.
-            self._proc = subprocess.Popen([DOVECOT, "-F", "-c", str(self.config_path)],
-                                          stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+            self._proc = subprocess.Popen(
+                [DOVECOT, "-F", "-c", str(self.config_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=err,
+                stderr=err,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -304,7 +342,8 @@ class Dovecot(ManagedServer):
         self.stop()
         raise MailServerError(
             f"Dovecot did not start on {self.host}:{self.imap_port}\n--- {err_path}\n{_tail(err_path)}"
-            f"\n--- {self.log_path}\n{_tail(self.log_path)}")
+            f"\n--- {self.log_path}\n{_tail(self.log_path)}"
+        )
 
     def _greets(self) -> bool:
         try:
@@ -340,7 +379,9 @@ class Dovecot(ManagedServer):
         """
         name = name or f"pelapor-{secrets.token_hex(4)}"
         password = password or secrets.token_urlsafe(12)
-        if not re.fullmatch(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*", name) or re.search(r"[:\s]", password):
+        if not re.fullmatch(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*", name) or re.search(
+            r"[:\s]", password
+        ):
             raise ValueError(f"unusable user name or password for {name!r}")
         if name in self.passwords:
             raise ValueError(f"user {name!r} exists")
@@ -352,10 +393,14 @@ class Dovecot(ManagedServer):
         self.passwords[name] = password
         return name, password
 
-    def connect(self, user: str, security: str = "plain", password: str | None = None) -> imaplib.IMAP4:
+    def connect(
+        self, user: str, security: str = "plain", password: str | None = None
+    ) -> imaplib.IMAP4:
         """A logged-in imaplib client; security is "plain", "starttls" or "ssl"."""
         if security == "ssl":
-            client = imaplib.IMAP4_SSL(self.host, self.imaps_port, ssl_context=self.ssl_context(), timeout=10)
+            client = imaplib.IMAP4_SSL(
+                self.host, self.imaps_port, ssl_context=self.ssl_context(), timeout=10
+            )
         elif security in ("plain", "starttls"):
             client = imaplib.IMAP4(self.host, self.imap_port, timeout=10)
             if security == "starttls":
@@ -380,7 +425,9 @@ class Dovecot(ManagedServer):
         """APPEND `raw` (line endings become CRLF) to `folder`; return its UID from APPENDUID."""
         with self.session(user) as client:
             flag_list = "(" + " ".join(flags) + ")" if flags else None
-            data = _ok(client.append(imap_mailbox_name(folder), flag_list, None, raw), f"APPEND {folder}")
+            data = _ok(
+                client.append(imap_mailbox_name(folder), flag_list, None, raw), f"APPEND {folder}"
+            )
         match = re.search(rb"\[APPENDUID (\d+) (\d+)\]", data[0] or b"")
         if not match:
             raise MailServerError(f"APPEND gave no APPENDUID: {data!r}")
@@ -396,8 +443,11 @@ class Dovecot(ManagedServer):
         with self.session(user) as client:
             data = _ok(client.list(), "LIST")
         # Each line is `(flags) "separator" name`; the name is an atom or a quoted string.
-        return {imap_mailbox_decode(re.match(r'\(.*?\) (?:"[^"]*"|NIL) (.+)$', line.decode()).group(1))
-                for line in data if isinstance(line, bytes)}
+        return {
+            imap_mailbox_decode(re.match(r'\(.*?\) (?:"[^"]*"|NIL) (.+)$', line.decode()).group(1))
+            for line in data
+            if isinstance(line, bytes)
+        }
 
     def uids(self, user: str, folder: str, criteria: str = "ALL") -> list[int]:
         with self.session(user, folder) as client:
@@ -431,8 +481,23 @@ class Dovecot(ManagedServer):
         """
         value = value or self.uidvalidity(user, folder) + 1
         result = subprocess.run(
-            [DOVEADM, "-c", str(self.config_path), "mailbox", "update", "--uid-validity", str(value),
-             "-u", user, folder], capture_output=True, text=True, timeout=30, check=False)
+            [
+                DOVEADM,
+                "-c",
+                str(self.config_path),
+                "mailbox",
+                "update",
+                "--uid-validity",
+                str(value),
+                "-u",
+                user,
+                folder,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         if result.returncode != 0:
             raise MailServerError(f"doveadm mailbox update failed: {result.stderr.strip()}")
         return value
@@ -449,7 +514,9 @@ def _readable_by_auth(path: Path, mode: int) -> None:
 
 def _cmdline(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
     except OSError:
         return ""
 
@@ -493,6 +560,7 @@ class Mailbox:
 
 # --- SMTP -----------------------------------------------------------------------------------
 
+
 class _QuietController(Controller):
     """aiosmtpd warns, on every connection, that AUTH without TLS is unsafe; on loopback it is the point."""
 
@@ -532,8 +600,14 @@ class SmtpCapture:
     The handle_* methods are aiosmtpd's handler hooks.
     """
 
-    def __init__(self, auth: tuple[str, str] | None = None, starttls: bool = False,
-                 require_tls: bool = False, host: str = HOST, folder: Path | None = None):
+    def __init__(
+        self,
+        auth: tuple[str, str] | None = None,
+        starttls: bool = False,
+        require_tls: bool = False,
+        host: str = HOST,
+        folder: Path | None = None,
+    ):
         self.host, self.port = host, None
         self.auth, self.starttls, self.require_tls = auth, starttls, require_tls
         self.messages: list[CapturedMessage] = []
@@ -552,11 +626,14 @@ class SmtpCapture:
         self.port = free_port(self.host)
         kwargs = {"decode_data": False, "enable_SMTPUTF8": True}
         if self.auth:
-            kwargs.update(auth_required=True, auth_require_tls=False, authenticator=self._authenticate)
+            kwargs.update(
+                auth_required=True, auth_require_tls=False, authenticator=self._authenticate
+            )
         if self.starttls or self.require_tls:
             kwargs.update(tls_context=self._server_context(), require_starttls=self.require_tls)
-        self._controller = _QuietController(self, hostname=self.host, port=self.port,
-                                            server_hostname="localhost", **kwargs)
+        self._controller = _QuietController(
+            self, hostname=self.host, port=self.port, server_hostname="localhost", **kwargs
+        )
         self._controller.start()
         return self
 
@@ -605,7 +682,9 @@ class SmtpCapture:
         """Block until at least `count` messages were accepted; return them all. Raise TimeoutError."""
         with self._changed:
             if not self._changed.wait_for(lambda: len(self.messages) >= count, timeout):
-                raise TimeoutError(f"{len(self.messages)} of {count} messages arrived in {timeout}s")
+                raise TimeoutError(
+                    f"{len(self.messages)} of {count} messages arrived in {timeout}s"
+                )
             return list(self.messages)
 
     def clear(self) -> None:
@@ -616,8 +695,10 @@ class SmtpCapture:
     # aiosmtpd hooks (run on the controller's thread)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
-        ok = (isinstance(auth_data, LoginPassword)
-              and (auth_data.login.decode(), auth_data.password.decode()) == tuple(self.auth))
+        ok = isinstance(auth_data, LoginPassword) and (
+            auth_data.login.decode(),
+            auth_data.password.decode(),
+        ) == tuple(self.auth)
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -635,10 +716,17 @@ class SmtpCapture:
                 self.refusals.append(Refusal(451, envelope.mail_from, list(envelope.rcpt_tos)))
                 return "451 4.3.0 Temporary failure, try again later"
             raw = envelope.original_content or envelope.content
-            self.messages.append(CapturedMessage(
-                mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos), raw=raw,
-                message=BytesParser(policy=email.policy.default).parsebytes(raw),
-                authenticated_as=session.auth_data.login.decode() if session.authenticated else None,
-                tls=session.ssl is not None))
+            self.messages.append(
+                CapturedMessage(
+                    mail_from=envelope.mail_from,
+                    rcpt_tos=list(envelope.rcpt_tos),
+                    raw=raw,
+                    message=BytesParser(policy=email.policy.default).parsebytes(raw),
+                    authenticated_as=session.auth_data.login.decode()
+                    if session.authenticated
+                    else None,
+                    tls=session.ssl is not None,
+                )
+            )
             self._changed.notify_all()
         return "250 2.0.0 OK: queued"

@@ -13,11 +13,11 @@ import yaml
 from hub_helpers import ADMIN_TOKEN, KALSEL_TOKEN, running_hub  # noqa: F401  (re-exported for tests)
 
 from connector import config as config_mod
-from connector.outbox import queue as outbox
 from connector.daemon import Connector
+from connector.outbox import queue as outbox
+from lapor_exchange.wsgi import ServerThread
 from lapor_testbed.sim.api import create_app as create_portal_app
 from lapor_testbed.sim.portal import PortalSim
-from lapor_exchange.wsgi import ServerThread
 
 ROOT = Path(__file__).resolve().parent.parent
 PORTAL_TOKEN = "test-portal-token"
@@ -46,21 +46,43 @@ def deep_update(base: dict, changes: dict) -> dict:
     return base
 
 
-def connector_config(folder: Path, hub_url: str, portal_url: str, store_url: str | None = None,
-                     channel: dict | None = None, **changes):
+def connector_config(
+    folder: Path,
+    hub_url: str,
+    portal_url: str,
+    store_url: str | None = None,
+    channel: dict | None = None,
+    **changes,
+):
     """Write a config YAML for these peers into `folder`, load it the way the daemon does."""
     data = {
         "connector": {"id": "kalsel", "region_code": "63", "timezone": "Asia/Makassar"},
         "store": {"url": store_url or f"sqlite:///{folder / 'connector.db'}"},
         "hub": {"url": hub_url, "token": KALSEL_TOKEN, "batch_size": 50, "timeout_s": 5},
-        "retry": {"max_attempts": 6, "base_delay_s": 0.2, "max_delay_s": 2, "quick_attempts": 2, "quick_max_wait_s": 0.5},
+        "retry": {
+            "max_attempts": 6,
+            "base_delay_s": 0.2,
+            "max_delay_s": 2,
+            "quick_attempts": 2,
+            "quick_max_wait_s": 0.5,
+        },
         "delivery": {"every_s": 0.2, "lease_s": 3},
         "web": {"listen": "127.0.0.1:0"},
         "log": {"level": "WARNING"},
-        "channels": [deep_update({
-            "id": "laporpaman", "kind": "portal", "profile": str(LAPORPAMAN), "base_url": portal_url,
-            "credentials": {"token": PORTAL_TOKEN}, "page_size": 25, "poll_every_s": 0.5,
-        }, copy.deepcopy(channel or {}))],
+        "channels": [
+            deep_update(
+                {
+                    "id": "laporpaman",
+                    "kind": "portal",
+                    "profile": str(LAPORPAMAN),
+                    "base_url": portal_url,
+                    "credentials": {"token": PORTAL_TOKEN},
+                    "page_size": 25,
+                    "poll_every_s": 0.5,
+                },
+                copy.deepcopy(channel or {}),
+            )
+        ],
     }
     deep_update(data, changes)
     path = folder / "config.yaml"
@@ -78,7 +100,10 @@ def make_connector(folder: Path, hub_server, portal_server, **changes) -> Connec
 def connected_world(folder: Path, complaints: int = 30, **changes):
     """Yield (hub_app, hub, sim, portal, connector): a hub, a portal of `complaints` good
     records and a connector that has delivered them all."""
-    with running_hub(folder) as (hub_app, hub), running_portal(complaints=complaints, bad_share=0) as (sim, portal):
+    with (
+        running_hub(folder) as (hub_app, hub),
+        running_portal(complaints=complaints, bad_share=0) as (sim, portal),
+    ):
         connector = make_connector(folder, hub, portal, **changes)
         try:
             drain(connector)
@@ -100,21 +125,36 @@ def drain(connector: Connector, timeout_s: float = 30.0) -> None:
         raise AssertionError(f"outbox not drained: {outbox.counts_by_route(s)}")
 
 
-def act(hub_server, tracking_id: str, status: str | None = None, message: str | None = None, **extra) -> requests.Response:
+def act(
+    hub_server, tracking_id: str, status: str | None = None, message: str | None = None, **extra
+) -> requests.Response:
     """The national side acts on a report, through the hub's admin API."""
-    body = {k: v for k, v in {"status": status, "message": message, **extra}.items() if v is not None}
-    return requests.post(f"{hub_server.url}/api/v1/admin/reports/{tracking_id}/act", json=body,
-                         headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10)
+    body = {
+        k: v for k, v in {"status": status, "message": message, **extra}.items() if v is not None
+    }
+    return requests.post(
+        f"{hub_server.url}/api/v1/admin/reports/{tracking_id}/act",
+        json=body,
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=10,
+    )
 
 
 def hub_report(hub_server, tracking_id: str) -> dict:
-    return requests.get(f"{hub_server.url}/api/v1/admin/reports/{tracking_id}",
-                        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10).json()
+    return requests.get(
+        f"{hub_server.url}/api/v1/admin/reports/{tracking_id}",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        timeout=10,
+    ).json()
 
 
-def local_follow_up(portal_server, record_id, isi: str | None = None, status: str | None = None, **extra) -> dict:
+def local_follow_up(
+    portal_server, record_id, isi: str | None = None, status: str | None = None, **extra
+) -> dict:
     """A local officer writes a follow-up in the portal."""
     body = {k: v for k, v in {"isi": isi, "status": status, **extra}.items() if v is not None}
-    answer = requests.post(f"{portal_server.url}/_sim/records/{record_id}/tanggapan", json=body, timeout=10)
+    answer = requests.post(
+        f"{portal_server.url}/_sim/records/{record_id}/tanggapan", json=body, timeout=10
+    )
     answer.raise_for_status()
     return answer.json()["data"]

@@ -12,15 +12,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_import_contracts_are_kept():
-    result = subprocess.run(["lint-imports", "--config", "setup.cfg"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        ["lint-imports", "--config", "setup.cfg"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 4 kept, 0 broken." in result.stdout
 
 
 def test_the_reference_hub_loads_without_the_connector():
-    code = ("import sys, lapor_hub.app, lapor_hub.cli, lapor_exchange.conformance.cli; "
-            "print(sorted(m for m in sys.modules if m == 'connector' or m.startswith('connector.')))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys, lapor_hub.app, lapor_hub.cli, lapor_exchange.conformance.cli; "
+        "print(sorted(m for m in sys.modules if m == 'connector' or m.startswith('connector.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

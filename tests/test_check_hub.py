@@ -30,7 +30,9 @@ CHECKPOINT = {"seq": 3, "hash": "c" * 64, "at": "2025-03-05T10:00:00+08:00"}
 
 
 def check_hub(url: str, *options: str):
-    result = CliRunner().invoke(main, ["check-hub", "--url", url, "--token", KALSEL_TOKEN, *options])
+    result = CliRunner().invoke(
+        main, ["check-hub", "--url", url, "--token", KALSEL_TOKEN, *options]
+    )
     assert "Traceback" not in result.output, result.output
     return result
 
@@ -42,7 +44,9 @@ def marks(output: str) -> dict[tuple[str, str], str]:
 
 
 def declared_lines(output: str) -> dict[str, str]:
-    return dict(re.findall(r"^capability (\S+): (declared|not declared|required)", output, re.MULTILINE))
+    return dict(
+        re.findall(r"^capability (\S+): (declared|not declared|required)", output, re.MULTILINE)
+    )
 
 
 def seed(hub: StrictHub) -> None:
@@ -59,19 +63,38 @@ def seed(hub: StrictHub) -> None:
 def test_the_reference_hub_passes(tmp_path):
     with running_hub(tmp_path) as (_, server):
         api = f"{server.url}/api/v1"
-        [created] = requests.post(f"{api}/reports:batch", json={"reports": [make_report("LP-SEED")]},
-                                  headers=auth(), timeout=10).json()["results"]
-        acted = requests.post(f"{api}/admin/reports/{created['tracking_id']}/act", json={"status": "terverifikasi"},
-                              headers=auth(ADMIN_TOKEN), timeout=10)
+        [created] = requests.post(
+            f"{api}/reports:batch",
+            json={"reports": [make_report("LP-SEED")]},
+            headers=auth(),
+            timeout=10,
+        ).json()["results"]
+        acted = requests.post(
+            f"{api}/admin/reports/{created['tracking_id']}/act",
+            json={"status": "terverifikasi"},
+            headers=auth(ADMIN_TOKEN),
+            timeout=10,
+        )
         assert acted.status_code == 201, acted.text
-        assert requests.post(f"{api}/audit/checkpoints", json=CHECKPOINT, headers=auth(), timeout=10).status_code == 201
+        assert (
+            requests.post(
+                f"{api}/audit/checkpoints", json=CHECKPOINT, headers=auth(), timeout=10
+            ).status_code
+            == 201
+        )
         result = check_hub(server.url)  # the connector id is read from the seeded report
     assert result.exit_code == 0, result.output
     assert "as connector kalsel" in result.output
-    assert declared_lines(result.output) == {C.CORE: "required", **{cap: "declared" for cap in C.OPTIONAL}}
+    assert declared_lines(result.output) == {
+        C.CORE: "required",
+        **{cap: "declared" for cap in C.OPTIONAL},
+    }
     found = marks(result.output)
     assert "FAIL" not in found.values() and "skip" not in found.values(), result.output
-    assert found[(C.UPDATES_FEED, "feed.page")] == "ok" and "1 updates on the first page" in result.output
+    assert (
+        found[(C.UPDATES_FEED, "feed.page")] == "ok"
+        and "1 updates on the first page" in result.output
+    )
     assert found[(C.AUDIT_CHECKPOINTS, "checkpoints.conflict")] == "ok"
 
 
@@ -80,7 +103,10 @@ def test_the_strict_hub_with_the_core_only_passes_and_no_optional_check_runs():
     with hub.serve():
         result = check_hub(hub.url, "--connector-id", "kalsel", "--strict")
     assert result.exit_code == 0, result.output
-    assert declared_lines(result.output) == {C.CORE: "required", **{cap: "not declared" for cap in C.OPTIONAL}}
+    assert declared_lines(result.output) == {
+        C.CORE: "required",
+        **{cap: "not declared" for cap in C.OPTIONAL},
+    }
     assert {capability for capability, _ in marks(result.output)} == {C.CORE}
     assert "declares no optional capability" in result.output
     assert hub.problems() == [], "every refusal came from a marked probe"
@@ -92,10 +118,17 @@ def test_the_strict_hub_with_every_capability_passes_strictly_and_refuses_nothin
     with hub.serve():
         result = check_hub(hub.url, "--strict")
     assert result.exit_code == 0, result.output
-    assert declared_lines(result.output) == {C.CORE: "required", **{cap: "declared" for cap in C.OPTIONAL}}
+    assert declared_lines(result.output) == {
+        C.CORE: "required",
+        **{cap: "declared" for cap in C.OPTIONAL},
+    }
     assert set(marks(result.output).values()) == {"ok"}
     assert hub.problems() == [] and hub.self_errors == []
-    created = [r for r in hub.reports.values() if r["report"]["source"]["channel_id"] == "conformance-check"]
+    created = [
+        r
+        for r in hub.reports.values()
+        if r["report"]["source"]["channel_id"] == "conformance-check"
+    ]
     assert created and all(r["report"]["title"].startswith("[conformance check]") for r in created)
     assert all("complainant" not in r["report"] for r in created)
     assert hub.state.checkpoints("kalsel") == [CHECKPOINT], "check-hub never adds a checkpoint"
@@ -114,7 +147,9 @@ def test_an_unreachable_hub_is_exit_2_in_one_line():
         url = server.url  # a port that was free a moment ago, and is closed again below
     result = check_hub(url, "--connector-id", "kalsel")
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [f"check-hub: no answer from {url}: connection refused"]
+    assert result.output.strip().splitlines() == [
+        f"check-hub: no answer from {url}: connection refused"
+    ]
 
 
 def test_without_a_report_or_connector_id_it_asks_for_connector_id():
@@ -135,8 +170,10 @@ class Rewrite:
 
     def __call__(self, environ, start_response):
         response = Response.from_app(self.inner, environ)
-        if (environ["REQUEST_METHOD"], response.status_code) == (self.method, 200) and self.path.fullmatch(
-                environ["PATH_INFO"]):
+        if (environ["REQUEST_METHOD"], response.status_code) == (
+            self.method,
+            200,
+        ) and self.path.fullmatch(environ["PATH_INFO"]):
             response.set_data(json.dumps(self.change(json.loads(response.get_data()))))
         return response(environ, start_response)
 
@@ -174,7 +211,11 @@ class TakesLargeBatches(StrictHub):
             body = json.loads(data)
         except ValueError:
             body = None
-        if isinstance(body, dict) and isinstance(body.get("reports"), list) and len(body["reports"]) > 500:
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("reports"), list)
+            and len(body["reports"]) > 500
+        ):
             return body
         return super().read_body(op, data)
 
@@ -244,29 +285,59 @@ class Broken:
 BROKEN = [
     ("accepts-a-missing-token", Broken(TakesAnyToken), (C.CORE, "auth.no-token")),
     ("accepts-a-wrong-token", Broken(TakesWrongTokens), (C.CORE, "auth.wrong-token")),
-    ("gives-a-duplicate-a-new-tracking-id",
-     Broken(app=lambda hub: Rewrite(hub.app, "POST", "/api/v1/reports:batch", duplicate_with_new_id)),
-     (C.CORE, "reports.duplicate")),
+    (
+        "gives-a-duplicate-a-new-tracking-id",
+        Broken(
+            app=lambda hub: Rewrite(hub.app, "POST", "/api/v1/reports:batch", duplicate_with_new_id)
+        ),
+        (C.CORE, "reports.duplicate"),
+    ),
     ("overwrites-on-conflict", Broken(with_state(Overwriting)), (C.CORE, "reports.conflict")),
-    ("answers-500-to-malformed-json", Broken(app=lambda hub: FailsOnMalformedJson(hub.app)),
-     (C.CORE, "batch.malformed-json")),
-    ("accepts-an-invalid-report", Broken(with_state(TakesInvalidReports)), (C.CORE, "reports.per-item-rejection")),
+    (
+        "answers-500-to-malformed-json",
+        Broken(app=lambda hub: FailsOnMalformedJson(hub.app)),
+        (C.CORE, "batch.malformed-json"),
+    ),
+    (
+        "accepts-an-invalid-report",
+        Broken(with_state(TakesInvalidReports)),
+        (C.CORE, "reports.per-item-rejection"),
+    ),
     ("takes-501-reports", Broken(TakesLargeBatches), (C.CORE, "batch.too-large")),
     ("openapi-lacks-a-core-path", Broken(app=without_core_path), (C.CORE, "openapi.document")),
-    ("get-returns-a-changed-report",
-     Broken(app=lambda hub: Rewrite(hub.app, "GET", r"/api/v1/reports/[^/]+", changed_title)),
-     (C.CORE, "reports.get")),
-    ("digest-count-wrong",
-     Broken(app=lambda hub: Rewrite(hub.app, "GET", "/api/v1/reconcile/digest", one_digest_short)),
-     (C.RECONCILE_DIGESTS, "reconcile.digest")),
-    ("feed-never-ends", Broken(app=lambda hub: Rewrite(hub.app, "GET", "/api/v1/updates", never_ending_feed)),
-     (C.UPDATES_FEED, "feed.end")),
-    ("update-applied-twice", Broken(with_state(ForgetsUpdates)), (C.STATUS_PUSH, "updates.duplicate")),
-    ("checkpoint-overwritten", Broken(with_state(RewritesCheckpoints)), (C.AUDIT_CHECKPOINTS, "checkpoints.conflict")),
+    (
+        "get-returns-a-changed-report",
+        Broken(app=lambda hub: Rewrite(hub.app, "GET", r"/api/v1/reports/[^/]+", changed_title)),
+        (C.CORE, "reports.get"),
+    ),
+    (
+        "digest-count-wrong",
+        Broken(
+            app=lambda hub: Rewrite(hub.app, "GET", "/api/v1/reconcile/digest", one_digest_short)
+        ),
+        (C.RECONCILE_DIGESTS, "reconcile.digest"),
+    ),
+    (
+        "feed-never-ends",
+        Broken(app=lambda hub: Rewrite(hub.app, "GET", "/api/v1/updates", never_ending_feed)),
+        (C.UPDATES_FEED, "feed.end"),
+    ),
+    (
+        "update-applied-twice",
+        Broken(with_state(ForgetsUpdates)),
+        (C.STATUS_PUSH, "updates.duplicate"),
+    ),
+    (
+        "checkpoint-overwritten",
+        Broken(with_state(RewritesCheckpoints)),
+        (C.AUDIT_CHECKPOINTS, "checkpoints.conflict"),
+    ),
 ]
 
 
-@pytest.mark.parametrize("broken, failing", [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN])
+@pytest.mark.parametrize(
+    "broken, failing", [case[1:] for case in BROKEN], ids=[case[0] for case in BROKEN]
+)
 def test_a_hub_that_breaks_one_rule_fails_that_check(broken, failing):
     hub = broken.hub_class(TOKENS)
     seed(hub)
@@ -274,4 +345,7 @@ def test_a_hub_that_breaks_one_rule_fails_that_check(broken, failing):
         result = check_hub(server.url, "--connector-id", "kalsel")
     assert result.exit_code == 1, result.output
     assert marks(result.output)[failing] == "FAIL", result.output
-    assert "does not conform: " in result.output and " ".join(failing) in result.output.splitlines()[-1]
+    assert (
+        "does not conform: " in result.output
+        and " ".join(failing) in result.output.splitlines()[-1]
+    )

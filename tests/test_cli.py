@@ -39,19 +39,57 @@ def write_example(tmp_path, edit):
     return path
 
 
-@pytest.mark.parametrize("edit, line", [
-    (lambda d: d["hub"].update(token="${LAPOR_TEST_UNSET_TOKEN}"), "hub.token: environment variable LAPOR_TEST_UNSET_TOKEN is not set"),
-    (lambda d: d["hub"].update(tokn="x"), "hub.tokn: unknown key"),
-    (lambda d: d["channels"][0].update(base_ur="http://x"), "channels[0].base_ur: unknown key for a portal channel"),
-    (lambda d: d["channels"][0].pop("profile"), "channels[0].profile: is required"),
-    (lambda d: d["channels"][0].update(kind="fax"), "channels[0].kind: 'fax' is not one of email, portal, sms_gammu, sms_kannel, sms_webhook"),
-    (lambda d: d["connector"].update(timezone="Asia/Banjarmasin"), "connector.timezone: unknown time zone 'Asia/Banjarmasin'"),
-    (lambda d: d["retry"].update(max_attempts=0), "retry.max_attempts: 0 is less than the minimum of 1"),
-    (lambda d: d["channels"][0]["credentials"].pop("token"), "credentials.token: required by the profile's auth type 'bearer'"),
-    (lambda d: d["reconcile"].update(at="25:00"), "reconcile.at: '25:00' does not have the expected form (The time of day (HH:MM, the connector's time zone) of the nightly run.)"),
-    (lambda d: d["retention"].update(raw_days=-1), "retention.raw_days: -1 is less than the minimum of 0"),
-], ids=["missing-secret", "typo-key", "typo-channel-key", "missing-profile", "unknown-kind", "bad-timezone", "bad-number",
-        "missing-credential", "bad-reconcile-time", "negative-retention"])
+@pytest.mark.parametrize(
+    "edit, line",
+    [
+        (
+            lambda d: d["hub"].update(token="${LAPOR_TEST_UNSET_TOKEN}"),
+            "hub.token: environment variable LAPOR_TEST_UNSET_TOKEN is not set",
+        ),
+        (lambda d: d["hub"].update(tokn="x"), "hub.tokn: unknown key"),
+        (
+            lambda d: d["channels"][0].update(base_ur="http://x"),
+            "channels[0].base_ur: unknown key for a portal channel",
+        ),
+        (lambda d: d["channels"][0].pop("profile"), "channels[0].profile: is required"),
+        (
+            lambda d: d["channels"][0].update(kind="fax"),
+            "channels[0].kind: 'fax' is not one of email, portal, sms_gammu, sms_kannel, sms_webhook",
+        ),
+        (
+            lambda d: d["connector"].update(timezone="Asia/Banjarmasin"),
+            "connector.timezone: unknown time zone 'Asia/Banjarmasin'",
+        ),
+        (
+            lambda d: d["retry"].update(max_attempts=0),
+            "retry.max_attempts: 0 is less than the minimum of 1",
+        ),
+        (
+            lambda d: d["channels"][0]["credentials"].pop("token"),
+            "credentials.token: required by the profile's auth type 'bearer'",
+        ),
+        (
+            lambda d: d["reconcile"].update(at="25:00"),
+            "reconcile.at: '25:00' does not have the expected form (The time of day (HH:MM, the connector's time zone) of the nightly run.)",
+        ),
+        (
+            lambda d: d["retention"].update(raw_days=-1),
+            "retention.raw_days: -1 is less than the minimum of 0",
+        ),
+    ],
+    ids=[
+        "missing-secret",
+        "typo-key",
+        "typo-channel-key",
+        "missing-profile",
+        "unknown-kind",
+        "bad-timezone",
+        "bad-number",
+        "missing-credential",
+        "bad-reconcile-time",
+        "negative-retention",
+    ],
+)
 def test_a_bad_config_gets_one_line_naming_the_key(tmp_path, edit, line):
     result = invoke("check-config", write_example(tmp_path, edit))
     assert result.exit_code == 2
@@ -71,8 +109,13 @@ def test_every_problem_is_listed_at_once(tmp_path):
 
 def test_a_broken_profile_is_reported_by_check_config(tmp_path):
     profile = tmp_path / "p.yaml"
-    profile.write_text(PROFILE.read_text().replace("transforms: [trim, {truncate: 200}]", "transforms: [trimm]"))
-    result = invoke("check-config", write_example(tmp_path, lambda d: d["channels"][0].update(profile=str(profile))))
+    profile.write_text(
+        PROFILE.read_text().replace("transforms: [trim, {truncate: 200}]", "transforms: [trimm]")
+    )
+    result = invoke(
+        "check-config",
+        write_example(tmp_path, lambda d: d["channels"][0].update(profile=str(profile))),
+    )
     assert result.exit_code == 2
     assert "fields.title.transforms[0]: unknown transform 'trimm'" in result.output
 
@@ -81,7 +124,10 @@ def test_mapping_try_prints_the_report_with_personal_data_masked():
     result = invoke("mapping", "try", PROFILE, SAMPLE)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["location"]["region_code"] == "63.72" and report["submitted_at"] == "2026-03-12T09:15:00+08:00"
+    assert (
+        report["location"]["region_code"] == "63.72"
+        and report["submitted_at"] == "2026-03-12T09:15:00+08:00"
+    )
     assert "Siti Aminah" not in result.output and report["complainant"]["phone"].startswith("+6281")
     shown = invoke("mapping", "try", PROFILE, SAMPLE, "--show-personal")
     assert json.loads(shown.output)["complainant"]["phone"] == "+6281234567890"
@@ -99,7 +145,10 @@ def test_mapping_try_names_every_problem_of_a_bad_record(tmp_path):
     assert "record 1234: rejected" in result.output
     assert "$.body: is missing or empty (source field 'isi')" in result.output
     assert "$.privacy.anonymous: is missing or empty (source field 'anonim')" in result.output
-    assert "$.submitted_at: 'kemarin sore' is not a date and time in the form %Y-%m-%d %H:%M:%S (source field 'dibuat_pada')" in result.output
+    assert (
+        "$.submitted_at: 'kemarin sore' is not a date and time in the form %Y-%m-%d %H:%M:%S (source field 'dibuat_pada')"
+        in result.output
+    )
 
 
 def test_sync_once_status_review_and_quarantine_against_live_peers(tmp_path, store_url):
@@ -123,22 +172,36 @@ def test_sync_once_status_review_and_quarantine_against_live_peers(tmp_path, sto
         assert record["pelapor"]["nama"] not in shown.output  # masked
         quirks = {kind: str(ref) for ref, kind in sim.expected()["quirks"].items()}
         flagged = invoke("review", "-c", config.path).output.strip().splitlines()
-        assert len(flagged) == 1 and flagged[0].startswith(f"laporpaman/{quirks['unknown_category']}\t")
+        assert len(flagged) == 1 and flagged[0].startswith(
+            f"laporpaman/{quirks['unknown_category']}\t"
+        )
         assert f"(was '{sim.get(int(quirks['unknown_category']))['kategori']}')" in flagged[0]
         with_warnings = invoke("review", "--warnings", "-c", config.path).output
-        assert "complainant.phone left out" in with_warnings and "complainant.email left out" in with_warnings
+        assert (
+            "complainant.phone left out" in with_warnings
+            and "complainant.email left out" in with_warnings
+        )
         clocks = invoke("sla", "--all", "-c", config.path).output.strip().splitlines()
         waiting = [ln for ln in clocks if "\tbelum_terverifikasi\tverify due " in ln]
-        assert waiting and all(ln.endswith("3 working day(s) left") for ln in waiting)  # just delivered
+        assert waiting and all(
+            ln.endswith("3 working day(s) left") for ln in waiting
+        )  # just delivered
         # the seeded follow-ups are months old: those reports are long past their automatic close
         late = invoke("sla", "-c", config.path).output.strip().splitlines()
-        assert late and all("\tditindaklanjuti\tclose due 2026-0" in ln and ln.endswith("late") for ln in late)
+        assert late and all(
+            "\tditindaklanjuti\tclose due 2026-0" in ln and ln.endswith("late") for ln in late
+        )
 
 
 @pytest.mark.slow
 def test_the_demo_runs_end_to_end_as_a_process():
-    result = subprocess.run([sys.executable, "-m", "connector", "demo", "--complaints", "200"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "connector", "demo", "--complaints", "200"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
 
@@ -147,23 +210,38 @@ def test_the_demo_runs_end_to_end_as_a_process():
         assert match, f"no row '{label}' in:\n{out}"
         return int(match.group(1))
 
-    assert row("portal reports at the hub") == 200 and row("SMS reports at the hub") == row("SMS posted by the gateway") == 50
+    assert (
+        row("portal reports at the hub") == 200
+        and row("SMS reports at the hub") == row("SMS posted by the gateway") == 50
+    )
     assert row("delivered to the hub") == row("normalized (complaints)") == 250
     assert row("SMS acknowledgements sent") == 50
     assert row("duplicates at the hub") == 0 and row("dead letters") == 0
     assert row("quarantined") == 6 and row("pulled from the portal") == 206
     assert out.count("[ok]") == 11 and "FAILED" not in out
     assert out.count("laporpaman/") == 6  # each quarantined record listed with its reason
-    assert "hub capabilities: core, updates-feed, status-push, reconcile-digests, audit-checkpoints, statistics\n" in out
-    assert re.search(r"^\s+run 1\s+250 here, 250 at the hub, 0/16 buckets differ, \d+ bytes \(digests\): no difference$", out, re.MULTILINE)
+    assert (
+        "hub capabilities: core, updates-feed, status-push, reconcile-digests, audit-checkpoints, statistics\n"
+        in out
+    )
+    assert re.search(
+        r"^\s+run 1\s+250 here, 250 at the hub, 0/16 buckets differ, \d+ bytes \(digests\): no difference$",
+        out,
+        re.MULTILINE,
+    )
     assert "[ok] the last reconciliation found no difference" in out
     assert "[ok] the audit log verifies against the hub's checkpoints" in out
 
 
 @pytest.mark.slow
 def test_the_demo_with_updates_carries_statuses_both_ways():
-    result = subprocess.run([sys.executable, "-m", "connector", "demo", "--complaints", "200", "--with-updates"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "connector", "demo", "--complaints", "200", "--with-updates"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "[ok] hub, connector and portal agree on every report" in out
@@ -175,13 +253,25 @@ def test_the_demo_with_updates_carries_statuses_both_ways():
 
 @pytest.mark.slow
 def test_the_demo_with_drift_shows_it_found_and_repaired():
-    result = subprocess.run([sys.executable, "-m", "connector", "demo", "--complaints", "100", "--drift"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "connector", "demo", "--complaints", "100", "--drift"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert re.search(r"^\s+run 1 \(with repair\)\s+150 here, 149 at the hub, .*: 1 missing_at_hub, 1 status_differs$",
-                     out, re.MULTILINE), out
-    assert re.search(r"^\s+run 2\s+150 here, 150 at the hub, 0/16 buckets differ, \d+ bytes \(digests\): no difference$", out, re.MULTILINE)
+    assert re.search(
+        r"^\s+run 1 \(with repair\)\s+150 here, 149 at the hub, .*: 1 missing_at_hub, 1 status_differs$",
+        out,
+        re.MULTILINE,
+    ), out
+    assert re.search(
+        r"^\s+run 2\s+150 here, 150 at the hub, 0/16 buckets differ, \d+ bytes \(digests\): no difference$",
+        out,
+        re.MULTILINE,
+    )
     assert re.search(r"repaired laporpaman/\d+: report queued again", out)
     assert re.search(r"repaired laporpaman/\d+: applied the hub's status terverifikasi", out)
     assert re.search(r"audit log\s+\d+ entries, 2 checkpoints at the hub match", out)
@@ -189,46 +279,89 @@ def test_the_demo_with_drift_shows_it_found_and_repaired():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("offered", [(), ("updates-feed", "status-push", "reconcile-digests", "audit-checkpoints",
-                                          "statistics")], ids=["core-only-hub", "full-hub"])
+@pytest.mark.parametrize(
+    "offered",
+    [(), ("updates-feed", "status-push", "reconcile-digests", "audit-checkpoints", "statistics")],
+    ids=["core-only-hub", "full-hub"],
+)
 def test_the_demo_against_a_strict_hub_built_from_the_contract(offered):
     from lapor_exchange.conformance.strict_hub import StrictHub
 
     hub = StrictHub({"strict-demo-token": "kalsel"}, capabilities=offered)
     with hub.serve():
-        result = subprocess.run([sys.executable, "-m", "connector", "demo", "--complaints", "150", "--sms", "30",
-                                 "--hub", hub.url, "--hub-token", "strict-demo-token"],
-                                cwd=ROOT, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "connector",
+                "demo",
+                "--complaints",
+                "150",
+                "--sms",
+                "30",
+                "--hub",
+                hub.url,
+                "--hub-token",
+                "strict-demo-token",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert hub.problems() == [] and hub.self_errors == []
     assert len(hub.reports) == 180 and all(tid.startswith("LPR-") for tid in hub.reports)
     assert out.count("[ok]") == 11 and "FAILED" not in out
     if offered:
-        assert "hub capabilities: core, updates-feed, status-push, reconcile-digests, audit-checkpoints, statistics\n" in out
+        assert (
+            "hub capabilities: core, updates-feed, status-push, reconcile-digests, audit-checkpoints, statistics\n"
+            in out
+        )
         assert "the hub lacked" not in out and "bytes (digests): no difference" in out
     else:
-        assert "hub capabilities: core; not offered: updates-feed, status-push, reconcile-digests, audit-checkpoints, " \
-               "statistics\n" in out
+        assert (
+            "hub capabilities: core; not offered: updates-feed, status-push, reconcile-digests, audit-checkpoints, "
+            "statistics\n" in out
+        )
         assert out.count("  the hub lacked ") == 5 and "bytes (listing): no difference" in out
         assert "[ok] the audit log verifies (locally)" in out
 
 
 def test_the_demo_refuses_drift_or_updates_against_another_hub():
-    result = CliRunner().invoke(main, ["demo", "--hub", "http://127.0.0.1:9", "--hub-token", "t", "--drift"])
+    result = CliRunner().invoke(
+        main, ["demo", "--hub", "http://127.0.0.1:9", "--hub-token", "t", "--drift"]
+    )
     assert result.exit_code == 2 and "leave out --hub" in result.output
     result = CliRunner().invoke(main, ["demo", "--hub", "http://127.0.0.1:9"])
     assert result.exit_code == 2 and "--hub and --hub-token go together" in result.output
 
 
-@pytest.mark.parametrize("offered, token, expected, code", [
-    ((), "probe-token", "  hub: ok; offers the core only; not: updates-feed, status-push, reconcile-digests, "
-                        "audit-checkpoints, statistics", 0),
-    (("updates-feed", "status-push"), "probe-token", "  hub: ok; offers updates-feed, status-push; not: "
-                                                     "reconcile-digests, audit-checkpoints, statistics", 0),
-    ((), "not-the-token", "  hub: FAILED: hub GET /reports: HTTP 401", 1),
-], ids=["core-only", "two-capabilities", "wrong-token"])
-def test_probe_tries_the_token_and_lists_the_hubs_capabilities(tmp_path, offered, token, expected, code):
+@pytest.mark.parametrize(
+    "offered, token, expected, code",
+    [
+        (
+            (),
+            "probe-token",
+            "  hub: ok; offers the core only; not: updates-feed, status-push, reconcile-digests, "
+            "audit-checkpoints, statistics",
+            0,
+        ),
+        (
+            ("updates-feed", "status-push"),
+            "probe-token",
+            "  hub: ok; offers updates-feed, status-push; not: "
+            "reconcile-digests, audit-checkpoints, statistics",
+            0,
+        ),
+        ((), "not-the-token", "  hub: FAILED: hub GET /reports: HTTP 401", 1),
+    ],
+    ids=["core-only", "two-capabilities", "wrong-token"],
+)
+def test_probe_tries_the_token_and_lists_the_hubs_capabilities(
+    tmp_path, offered, token, expected, code
+):
     from lapor_exchange.conformance.strict_hub import StrictHub
 
     hub = StrictHub({"probe-token": "kalsel"}, capabilities=offered)
@@ -245,8 +378,13 @@ def test_sync_against_a_hub_with_only_the_core_exits_0_and_says_what_it_lacks(tm
     hub = StrictHub({"core-token": "kalsel"}, capabilities=())
     with hub.serve(), running_portal(complaints=20) as (sim, portal):
         config = connector_config(tmp_path, hub.url, portal.url, hub={"token": "core-token"})
-        synced = subprocess.run([sys.executable, "-m", "connector", "sync", "-c", str(config.path)], cwd=ROOT,
-                                capture_output=True, text=True, timeout=120)
+        synced = subprocess.run(
+            [sys.executable, "-m", "connector", "sync", "-c", str(config.path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         good = len(sim.expected()["good"])
     assert synced.returncode == 0, synced.stdout + synced.stderr
     lacking = [line for line in synced.stderr.splitlines() if "hub does not offer" in line]
@@ -256,4 +394,7 @@ def test_sync_against_a_hub_with_only_the_core_exits_0_and_says_what_it_lacks(tm
     assert hub.problems() == []
     status = invoke("status", "-c", config.path).output
     assert "hub capabilities (read " in status and "core; not offered: updates-feed" in status
-    assert "status_update → hub: held " in status and "(waiting for hub capability status-push)" in status
+    assert (
+        "status_update → hub: held " in status
+        and "(waiting for hub capability status-push)" in status
+    )

@@ -16,8 +16,8 @@ from hub_helpers import KALSEL_TOKEN, running_hub
 from peers import ROOT, connector_config, running_portal
 from sqlalchemy import select
 
-from connector.outbox import queue as outbox
 from connector.delivery.hub_client import HubClient
+from connector.outbox import queue as outbox
 from connector.store.db import Store
 from connector.store.models import Complaint
 
@@ -26,8 +26,12 @@ pytestmark = pytest.mark.slow
 
 def start_daemon(config_path, log_path):
     log = open(log_path, "ab")
-    return subprocess.Popen([sys.executable, "-m", "connector", "run", "-c", str(config_path)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "connector", "run", "-c", str(config_path)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait_for(predicate, timeout_s, what):
@@ -47,7 +51,9 @@ def outbox_counts(store):
 def test_sigkill_in_the_middle_of_a_batch_loses_and_duplicates_nothing(tmp_path):
     with running_hub(tmp_path) as (hub_app, hub), running_portal(complaints=300) as (sim, portal):
         faults = hub_app.extensions["lapor_hub"].faults
-        faults.set([{"action": "delay", "seconds": 1.5, "times": 1000}])  # every batch is slow: a kill lands inside one
+        faults.set(
+            [{"action": "delay", "seconds": 1.5, "times": 1000}]
+        )  # every batch is slow: a kill lands inside one
         config = connector_config(tmp_path, hub.url, portal.url, delivery={"lease_s": 2})
         store = Store(config.store_url)
         hub_client = HubClient(hub.url, KALSEL_TOKEN)
@@ -64,7 +70,11 @@ def test_sigkill_in_the_middle_of_a_batch_loses_and_duplicates_nothing(tmp_path)
             faults.clear()
             daemon = start_daemon(config.path, tmp_path / "daemon.log")
             good = {str(i) for i in sim.expected()["good"]}
-            wait_for(lambda: outbox_counts(store) == {"delivered": len(good)}, 60, "every complaint delivered")
+            wait_for(
+                lambda: outbox_counts(store) == {"delivered": len(good)},
+                60,
+                "every complaint delivered",
+            )
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(20)
@@ -76,7 +86,9 @@ def test_sigkill_in_the_middle_of_a_batch_loses_and_duplicates_nothing(tmp_path)
         assert ours == {r["report"]["source"]["source_ref"]: r["tracking_id"] for r in reports}
         stats = hub_client.stats()
         assert saved_before_restart > 50
-        assert stats["answers"]["duplicate"] >= 1  # the batch in flight at the kill was sent again and absorbed
+        assert (
+            stats["answers"]["duplicate"] >= 1
+        )  # the batch in flight at the kill was sent again and absorbed
         store.dispose()
 
 
@@ -88,8 +100,14 @@ def test_sigterm_stops_cleanly(tmp_path):
         store = Store(config.store_url)
         try:
             good = len(sim.expected()["good"])
-            wait_for(lambda: os.path.exists(config.store_url.removeprefix("sqlite:///"))
-                     and _safe_counts(store) == {"delivered": good}, 60, "delivery")
+            wait_for(
+                lambda: (
+                    os.path.exists(config.store_url.removeprefix("sqlite:///"))
+                    and _safe_counts(store) == {"delivered": good}
+                ),
+                60,
+                "delivery",
+            )
         finally:
             daemon.send_signal(signal.SIGTERM)
             code = daemon.wait(20)
@@ -115,7 +133,9 @@ def test_the_health_endpoint_reports_the_outbox(tmp_path):
         daemon.start()
         try:
             good = len(sim.expected()["good"])
-            wait_for(lambda: outbox_counts(daemon.connector.store) == {"delivered": good}, 30, "delivery")
+            wait_for(
+                lambda: outbox_counts(daemon.connector.store) == {"delivered": good}, 30, "delivery"
+            )
             body = requests.get(daemon.web.url + "/health", timeout=5).json()
         finally:
             daemon.stop()
@@ -132,7 +152,10 @@ def test_stop_while_a_pull_is_about_to_wake_delivery_does_not_hang(tmp_path):
     from connector.daemon import Daemon
     from connector.intake.pipeline import IntakeStats
 
-    with running_hub(tmp_path) as (_, hub), running_portal(complaints=1, bad_share=0) as (_, portal):
+    with (
+        running_hub(tmp_path) as (_, hub),
+        running_portal(complaints=1, bad_share=0) as (_, portal),
+    ):
         daemon = Daemon(connector_config(tmp_path, hub.url, portal.url))
         pulling = threading.Event()
 

@@ -14,13 +14,13 @@ from hub_helpers import KALSEL_TOKEN, auth, running_hub
 from peers import drain, make_connector, running_portal
 from sqlalchemy import select
 
-from connector.outbox import queue as outbox
 from connector.cli.main import main
 from connector.daemon import Connector
-from lapor_hub.store import HubAnswer
 from connector.delivery.hub_client import HubClient
+from connector.outbox import queue as outbox
 from connector.store.models import Complaint, OutboxItem
 from connector.timeutil import utcnow
+from lapor_hub.store import HubAnswer
 
 
 def hub_view(server) -> dict[str, str]:
@@ -74,15 +74,21 @@ def test_a_hub_outage_holds_everything_and_loses_nothing(tmp_path, peers):
         rows = s.scalars(select(OutboxItem)).all()
         tried = [r for r in rows if r.attempts]
         assert {r.state for r in rows} == {"pending"}
-        assert len(tried) == 50  # the first batch failed; the cycle stopped instead of hammering the hub
-        assert all(r.last_error_code == "hub_unavailable" and r.next_attempt_at > utcnow() for r in tried)
+        assert (
+            len(tried) == 50
+        )  # the first batch failed; the cycle stopped instead of hammering the hub
+        assert all(
+            r.last_error_code == "hub_unavailable" and r.next_attempt_at > utcnow() for r in tried
+        )
     drain(connector, timeout_s=30)
     assert_all_delivered_once(connector, hub, sim)
 
 
 def test_retry_after_is_honoured(tmp_path, peers):
     hub_app, hub, sim, portal = peers
-    hub_app.extensions["lapor_hub"].faults.set([{"action": "status", "status": 429, "retry_after": 2, "times": 1}])
+    hub_app.extensions["lapor_hub"].faults.set(
+        [{"action": "status", "status": 429, "retry_after": 2, "times": 1}]
+    )
     connector = make_connector(tmp_path, hub, portal)
     refused_at = utcnow()
     connector.cycle()
@@ -113,7 +119,9 @@ def test_a_conflicting_report_is_dead_lettered_and_the_rest_flow(tmp_path, peers
     connector = make_connector(tmp_path, hub, portal)
     connector.pull("laporpaman")
     with connector.store.transaction() as s:
-        other = dict(s.scalars(select(Complaint).where(Complaint.source_ref == victim)).one().report)
+        other = dict(
+            s.scalars(select(Complaint).where(Complaint.source_ref == victim)).one().report
+        )
     other["title"] = "Judul yang diubah orang lain"
     hub_app.test_client().post("/api/v1/reports:batch", json={"reports": [other]}, headers=auth())
     drain(connector)
@@ -123,7 +131,11 @@ def test_a_conflicting_report_is_dead_lettered_and_the_rest_flow(tmp_path, peers
         assert "hub answered conflict" in dead[0].last_error
         assert outbox.counts(s, kind="report")["delivered"] == len(good_refs(sim)) - 1
     result = CliRunner().invoke(main, ["dlq", "list", "-c", str(connector.config.path)])
-    assert result.exit_code == 0 and f"laporpaman/{victim}" in result.output and "hub_conflict" in result.output
+    assert (
+        result.exit_code == 0
+        and f"laporpaman/{victim}" in result.output
+        and "hub_conflict" in result.output
+    )
 
 
 def test_a_wrong_token_dead_letters_the_batch_and_replay_delivers_it(tmp_path, peers):
@@ -146,7 +158,9 @@ def test_a_wrong_token_dead_letters_the_batch_and_replay_delivers_it(tmp_path, p
 def test_the_attempt_cap_dead_letters_instead_of_retrying_forever(tmp_path, peers):
     hub_app, hub, sim, portal = peers
     hub_app.extensions["lapor_hub"].faults.set([{"action": "status", "status": 503, "for_s": 60}])
-    connector = make_connector(tmp_path, hub, portal, retry={"max_attempts": 2, "base_delay_s": 0.1, "max_delay_s": 0.2})
+    connector = make_connector(
+        tmp_path, hub, portal, retry={"max_attempts": 2, "base_delay_s": 0.1, "max_delay_s": 0.2}
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         connector.cycle()
@@ -157,7 +171,9 @@ def test_the_attempt_cap_dead_letters_instead_of_retrying_forever(tmp_path, peer
     with connector.store.transaction() as s:
         dead = outbox.dead(s, 1000)
         assert len(dead) == len(good_refs(sim))
-        assert all(r.attempts == 2 and r.last_error.startswith("gave up after 2 attempts") for r in dead)
+        assert all(
+            r.attempts == 2 and r.last_error.startswith("gave up after 2 attempts") for r in dead
+        )
     assert hub_view(hub) == {}
 
 

@@ -63,16 +63,32 @@ def test_every_operation_is_core_or_exactly_one_optional_capability():
             assert len(operation["tags"]) == 1 and operation["tags"][0] in tags, (path, method)
             assert operation.get("operationId"), (path, method)
     assert capabilities.operations()[capabilities.CORE] == (
-        ("POST", "/api/v1/reports:batch"), ("GET", "/api/v1/reports/{tracking_id}"), ("GET", "/api/v1/reports"),
-        ("GET", "/api/v1/openapi.json"))
+        ("POST", "/api/v1/reports:batch"),
+        ("GET", "/api/v1/reports/{tracking_id}"),
+        ("GET", "/api/v1/reports"),
+        ("GET", "/api/v1/openapi.json"),
+    )
 
 
 def _as_component(schema: dict) -> dict:
     """A published JSON Schema written the way the OpenAPI document embeds it."""
-    names = {"identifier": "Identifier", "text200": "Text200", "text512": "Text512", "region_code": "RegionCode",
-             "datetime": "DateTime", "status": "Status", "tracking_id": "TrackingId"}
+    names = {
+        "identifier": "Identifier",
+        "text200": "Text200",
+        "text512": "Text512",
+        "region_code": "RegionCode",
+        "datetime": "DateTime",
+        "status": "Status",
+        "tracking_id": "TrackingId",
+    }
     text = json.dumps({k: v for k, v in schema.items() if k not in ("$schema", "$id", "$defs")})
-    return json.loads(re.sub(r'"#/\$defs/([a-z0-9_]+)"', lambda m: f'"#/components/schemas/{names[m.group(1)]}"', text))
+    return json.loads(
+        re.sub(
+            r'"#/\$defs/([a-z0-9_]+)"',
+            lambda m: f'"#/components/schemas/{names[m.group(1)]}"',
+            text,
+        )
+    )
 
 
 def test_the_openapi_document_embeds_the_published_report_schema_and_its_definitions():
@@ -110,7 +126,10 @@ def test_closed_objects_except_source_and_limits_stated():
         if path != "$.properties.source":
             assert node.get("additionalProperties") is False, path
     assert report["properties"]["source"]["additionalProperties"] is True
-    assert report["$defs"]["text200"]["maxLength"] == 200 and report["properties"]["title"]["$ref"] == "#/$defs/text200"
+    assert (
+        report["$defs"]["text200"]["maxLength"] == 200
+        and report["properties"]["title"]["$ref"] == "#/$defs/text200"
+    )
     assert report["$defs"]["tracking_id"]["pattern"] == "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 

@@ -25,16 +25,19 @@ from hub_helpers import (
 )
 from sqlalchemy import select
 
+from lapor_exchange import capabilities, documents
 from lapor_exchange.canonical import content_hash
 from lapor_hub import cli as hub_cli
 from lapor_hub.app import create_app
 from lapor_hub.faults import Faults, FaultsDisabledError, InvalidFaultRulesError
 from lapor_hub.settings import ConfigError, load_settings
 from lapor_hub.store import HubAnswer, HubReport
-from lapor_exchange import capabilities, documents
 
 BATCH = "/api/v1/reports:batch"
-NO_UPDATES = {"hub": {"applied": 0, "stale": 0, "noop": 0}, "region": {"applied": 0, "stale": 0, "noop": 0}}
+NO_UPDATES = {
+    "hub": {"applied": 0, "stale": 0, "noop": 0},
+    "region": {"applied": 0, "stale": 0, "noop": 0},
+}
 NO_CHECKPOINTS = {"count": 0, "highest_seq": None}
 REPO = Path(__file__).resolve().parent.parent
 
@@ -59,14 +62,33 @@ def test_health_answers_without_a_token(client):
     assert response.get_json() == {"status": "ok"}
 
 
-@pytest.mark.parametrize("headers", [{}, auth("not-a-token"), {"Authorization": KALSEL_TOKEN},
-                                     {"Authorization": f"Basic {KALSEL_TOKEN}"}],
-                         ids=["no-header", "unknown-token", "no-scheme", "basic-scheme"])
-@pytest.mark.parametrize("method, path", [("post", BATCH), ("get", "/api/v1/reports"), ("get", "/api/v1/reports/1000001"),
-                                          ("get", "/api/v1/stats"), ("post", "/api/v1/_faults")],
-                         ids=["batch", "list", "get", "stats", "faults"])
-def test_requests_without_a_known_token_get_401_and_save_nothing(app, client, headers, method, path):
-    response = getattr(client, method)(path, json={"reports": [make_report()], "rules": []}, headers=headers)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        auth("not-a-token"),
+        {"Authorization": KALSEL_TOKEN},
+        {"Authorization": f"Basic {KALSEL_TOKEN}"},
+    ],
+    ids=["no-header", "unknown-token", "no-scheme", "basic-scheme"],
+)
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", BATCH),
+        ("get", "/api/v1/reports"),
+        ("get", "/api/v1/reports/1000001"),
+        ("get", "/api/v1/stats"),
+        ("post", "/api/v1/_faults"),
+    ],
+    ids=["batch", "list", "get", "stats", "faults"],
+)
+def test_requests_without_a_known_token_get_401_and_save_nothing(
+    app, client, headers, method, path
+):
+    response = getattr(client, method)(
+        path, json={"reports": [make_report()], "rules": []}, headers=headers
+    )
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "unauthorized"
     assert response.get_json()["error"]["message"]
@@ -109,14 +131,19 @@ def test_key_order_does_not_make_a_conflict(client):
 
 def test_same_key_twice_in_one_batch_is_answered_as_across_batches(client):
     report = make_report("LP-TWICE")
-    results = send(client, [report, copy.deepcopy(report), make_report("LP-TWICE", title="Judul diganti")])
+    results = send(
+        client, [report, copy.deepcopy(report), make_report("LP-TWICE", title="Judul diganti")]
+    )
     assert [r["outcome"] for r in results] == ["created", "duplicate", "conflict"]
     assert [r["index"] for r in results] == [0, 1, 2]
     assert len({r["tracking_id"] for r in results}) == 1
 
 
 def test_same_source_ref_on_two_channels_is_two_reports(client):
-    results = send(client, [make_report("X-1", channel_id="laporpaman"), make_report("X-1", channel_id="sms1708")])
+    results = send(
+        client,
+        [make_report("X-1", channel_id="laporpaman"), make_report("X-1", channel_id="sms1708")],
+    )
     assert [r["outcome"] for r in results] == ["created", "created"]
     assert results[0]["tracking_id"] != results[1]["tracking_id"]
 
@@ -129,14 +156,26 @@ def _without(report: dict, *path: str) -> dict:
     return report
 
 
-@pytest.mark.parametrize("bad, path", [
-    (_without(make_report("BAD"), "body"), "$.body"),
-    (_without(make_report("BAD"), "privacy", "anonymous"), "$.privacy.anonymous"),
-    (make_report("BAD", classification="keluhan"), "$.classification"),
-    (make_report("BAD", submitted_at="2025-03-04T08:50:00"), "$.submitted_at"),
-    (make_report("BAD", extra_field=1), "$.extra_field"),
-], ids=["missing-body", "missing-anonymous", "unknown-classification", "time-without-offset", "unknown-field"])
-def test_rejected_report_names_the_json_path_and_the_rest_of_the_batch_is_created(app, client, bad, path):
+@pytest.mark.parametrize(
+    "bad, path",
+    [
+        (_without(make_report("BAD"), "body"), "$.body"),
+        (_without(make_report("BAD"), "privacy", "anonymous"), "$.privacy.anonymous"),
+        (make_report("BAD", classification="keluhan"), "$.classification"),
+        (make_report("BAD", submitted_at="2025-03-04T08:50:00"), "$.submitted_at"),
+        (make_report("BAD", extra_field=1), "$.extra_field"),
+    ],
+    ids=[
+        "missing-body",
+        "missing-anonymous",
+        "unknown-classification",
+        "time-without-offset",
+        "unknown-field",
+    ],
+)
+def test_rejected_report_names_the_json_path_and_the_rest_of_the_batch_is_created(
+    app, client, bad, path
+):
     results = send(client, [make_report("GOOD-1"), bad, make_report("GOOD-2")])
     assert [r["outcome"] for r in results] == ["created", "rejected", "created"]
     rejected = results[1]
@@ -154,8 +193,11 @@ def test_report_of_another_connector_is_rejected(app, client):
     assert stored_rows(app, HubReport) == []
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"reports": {"a": 1}}', b'{"items": []}', b"null"],
-                         ids=["not-json", "list", "reports-not-a-list", "no-reports", "null"])
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[]", b'{"reports": {"a": 1}}', b'{"items": []}', b"null"],
+    ids=["not-json", "list", "reports-not-a-list", "no-reports", "null"],
+)
 def test_malformed_batch_is_400(client, body):
     response = client.post(BATCH, data=body, headers={**auth(), "Content-Type": "application/json"})
     assert response.status_code == 400
@@ -208,8 +250,14 @@ def test_get_by_tracking_id_returns_the_report_as_stored(client):
 
 
 def test_find_by_channel_and_source_ref(client):
-    results = send(client, [make_report("F-1"), make_report("F-2"), make_report("F-2", channel_id="sms1708")])
-    response = client.get("/api/v1/reports", query_string={"channel_id": "laporpaman", "source_ref": "F-2"}, headers=auth())
+    results = send(
+        client, [make_report("F-1"), make_report("F-2"), make_report("F-2", channel_id="sms1708")]
+    )
+    response = client.get(
+        "/api/v1/reports",
+        query_string={"channel_id": "laporpaman", "source_ref": "F-2"},
+        headers=auth(),
+    )
     body = response.get_json()
     assert [r["tracking_id"] for r in body["reports"]] == [results[1]["tracking_id"]]
     assert body["next_after"] is None
@@ -218,7 +266,12 @@ def test_find_by_channel_and_source_ref(client):
 def test_another_connectors_report_is_404(client):
     [theirs] = send(client, [make_report("K-1", connector_id="kaltim")], token=KALTIM_TOKEN)
     assert theirs["outcome"] == "created"
-    assert client.get(f"/api/v1/reports/{theirs['tracking_id']}", headers=auth(KALTIM_TOKEN)).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/reports/{theirs['tracking_id']}", headers=auth(KALTIM_TOKEN)
+        ).status_code
+        == 200
+    )
     response = client.get(f"/api/v1/reports/{theirs['tracking_id']}", headers=auth(KALSEL_TOKEN))
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
@@ -258,8 +311,11 @@ def test_page_exactly_full_has_no_next(client):
     assert body["next_after"] is None
 
 
-@pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 1001}, {"limit": "ten"}, {"after": "x 1"}],
-                         ids=["limit-0", "limit-1001", "limit-text", "after-not-a-tracking-id"])
+@pytest.mark.parametrize(
+    "query",
+    [{"limit": 0}, {"limit": 1001}, {"limit": "ten"}, {"after": "x 1"}],
+    ids=["limit-0", "limit-1001", "limit-text", "after-not-a-tracking-id"],
+)
 def test_bad_list_parameters_are_400(client, query):
     response = client.get("/api/v1/reports", query_string=query, headers=auth())
     assert response.status_code == 400
@@ -295,19 +351,32 @@ def test_openapi_document_is_the_published_contract_plus_the_reference_hubs_own_
         assert {m: doc["paths"][path][m] for m in item} == item, path
     for name, schema in published["components"]["schemas"].items():
         assert doc["components"]["schemas"][name] == schema, name
-    extra = {(path, method) for path, item in doc["paths"].items() for method in item
-             if method not in published["paths"].get(path, {})}
-    assert ("/api/v1/health", "get") in extra and ("/api/v1/admin/reports/{tracking_id}/act", "post") in extra
+    extra = {
+        (path, method)
+        for path, item in doc["paths"].items()
+        for method in item
+        if method not in published["paths"].get(path, {})
+    }
+    assert ("/api/v1/health", "get") in extra and (
+        "/api/v1/admin/reports/{tracking_id}/act",
+        "post",
+    ) in extra
     assert all(doc["paths"][path][method]["tags"] == ["reference-hub"] for path, method in extra)
     assert capabilities.offered(doc) == {"core", *capabilities.OPTIONAL}
     # Drift and fault injection are listed only where the settings enable them.
-    assert "/api/v1/_faults" in doc["paths"] and "delete" in doc["paths"]["/api/v1/admin/reports/{tracking_id}"]
+    assert (
+        "/api/v1/_faults" in doc["paths"]
+        and "delete" in doc["paths"]["/api/v1/admin/reports/{tracking_id}"]
+    )
 
 
 def test_openapi_document_leaves_out_faults_and_drift_when_they_are_disabled(tmp_path):
     app = create_app(hub_settings(tmp_path, faults_enabled=False))
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
-    assert "/api/v1/_faults" not in doc["paths"] and "/api/v1/admin/reports/{tracking_id}/status" not in doc["paths"]
+    assert (
+        "/api/v1/_faults" not in doc["paths"]
+        and "/api/v1/admin/reports/{tracking_id}/status" not in doc["paths"]
+    )
     assert "delete" not in doc["paths"]["/api/v1/admin/reports/{tracking_id}"]
     app.extensions["lapor_hub"].close()
 
@@ -327,7 +396,9 @@ def test_faults_are_404_and_refused_in_python_when_disabled(tmp_path):
     app = create_app(hub_settings(tmp_path, faults_enabled=False))
     try:
         client = app.test_client()
-        response = client.post("/api/v1/_faults", json={"rules": [{"action": "status", "status": 503}]}, headers=auth())
+        response = client.post(
+            "/api/v1/_faults", json={"rules": [{"action": "status", "status": 503}]}, headers=auth()
+        )
         assert response.status_code == 404
         assert client.delete("/api/v1/_faults", headers=auth()).status_code == 404
         with pytest.raises(FaultsDisabledError):
@@ -338,8 +409,11 @@ def test_faults_are_404_and_refused_in_python_when_disabled(tmp_path):
 
 
 def test_status_rule_answers_its_status_without_saving_then_runs_out(app, client):
-    response = client.post("/api/v1/_faults", json={"rules": [{"action": "status", "status": 500, "times": 2}]},
-                           headers=auth(KALTIM_TOKEN))
+    response = client.post(
+        "/api/v1/_faults",
+        json={"rules": [{"action": "status", "status": 500, "times": 2}]},
+        headers=auth(KALTIM_TOKEN),
+    )
     assert response.status_code == 200
     assert response.get_json()["rules"] == [{"action": "status", "status": 500, "times": 2}]
     for _ in range(2):
@@ -352,19 +426,34 @@ def test_status_rule_answers_its_status_without_saving_then_runs_out(app, client
 
 
 def test_delete_clears_the_rules(client):
-    client.post("/api/v1/_faults", json={"rules": [{"action": "status", "status": 503, "times": 5}]}, headers=auth())
+    client.post(
+        "/api/v1/_faults",
+        json={"rules": [{"action": "status", "status": 503, "times": 5}]},
+        headers=auth(),
+    )
     assert client.delete("/api/v1/_faults", headers=auth()).get_json() == {"rules": []}
     assert send(client, [make_report("FD-1")])[0]["outcome"] == "created"
 
 
-@pytest.mark.parametrize("rules, where", [
-    ([{"action": "explode"}], "$[0].action"),
-    ([{"action": "status"}], "$[0].status"),
-    ([{"action": "status", "status": 200}], "$[0].status"),
-    ([{"action": "delay", "seconds": 1, "status": 503}], "$[0].status"),
-    ([{"action": "drop_after_save", "times": 1, "for_s": 5}], "$[0]"),
-    ({"action": "status"}, "$"),
-], ids=["unknown-action", "status-without-status", "status-200", "field-of-another-action", "times-and-for_s", "not-a-list"])
+@pytest.mark.parametrize(
+    "rules, where",
+    [
+        ([{"action": "explode"}], "$[0].action"),
+        ([{"action": "status"}], "$[0].status"),
+        ([{"action": "status", "status": 200}], "$[0].status"),
+        ([{"action": "delay", "seconds": 1, "status": 503}], "$[0].status"),
+        ([{"action": "drop_after_save", "times": 1, "for_s": 5}], "$[0]"),
+        ({"action": "status"}, "$"),
+    ],
+    ids=[
+        "unknown-action",
+        "status-without-status",
+        "status-200",
+        "field-of-another-action",
+        "times-and-for_s",
+        "not-a-list",
+    ],
+)
 def test_invalid_fault_rules_are_422_naming_the_rule(client, rules, where):
     response = client.post("/api/v1/_faults", json={"rules": rules}, headers=auth())
     assert response.status_code == 422
@@ -375,9 +464,13 @@ def test_invalid_fault_rules_are_422_naming_the_rule(client, rules, where):
 def test_rules_apply_in_order_and_for_s_runs_from_first_use():
     now = [100.0]
     faults = Faults(enabled=True, clock=lambda: now[0])
-    faults.set([{"action": "delay", "seconds": 0.1, "times": 2},
-                {"action": "status", "status": 503, "for_s": 10},
-                {"action": "drop_after_save"}])
+    faults.set(
+        [
+            {"action": "delay", "seconds": 0.1, "times": 2},
+            {"action": "status", "status": 503, "for_s": 10},
+            {"action": "drop_after_save"},
+        ]
+    )
     assert [faults.take().action for _ in range(2)] == ["delay", "delay"]
     now[0] = 200.0  # time passing before the status rule is reached does not count
     assert faults.take().status == 503
@@ -428,7 +521,12 @@ def test_dropped_connection_after_save_then_resend_is_a_duplicate(tmp_path):
             with pytest.raises(requests.exceptions.ConnectionError):
                 requests.post(server.url + BATCH, json=batch, headers=auth(), timeout=10)
 
-            found = requests.get(server.url + "/api/v1/reports", params={"source_ref": "DROP-1"}, headers=auth(), timeout=10)
+            found = requests.get(
+                server.url + "/api/v1/reports",
+                params={"source_ref": "DROP-1"},
+                headers=auth(),
+                timeout=10,
+            )
             [saved] = found.json()["reports"]
             assert saved["report"]["source"]["source_ref"] == "DROP-1"
 
@@ -438,7 +536,9 @@ def test_dropped_connection_after_save_then_resend_is_a_duplicate(tmp_path):
             assert [r["outcome"] for r in results] == ["duplicate", "duplicate"]
             assert results[0]["tracking_id"] == saved["tracking_id"]
             # the server thread survived and keeps answering
-            assert requests.get(server.url + "/api/v1/health", timeout=10).json() == {"status": "ok"}
+            assert requests.get(server.url + "/api/v1/health", timeout=10).json() == {
+                "status": "ok"
+            }
     finally:
         threading.excepthook = old_hook
     assert thread_errors == []
@@ -447,13 +547,21 @@ def test_dropped_connection_after_save_then_resend_is_a_duplicate(tmp_path):
 def test_status_503_with_retry_after_over_http(tmp_path):
     with running_hub(tmp_path) as (app, server):
         rules = {"rules": [{"action": "status", "status": 503, "times": 1, "retry_after": 2}]}
-        assert requests.post(server.url + "/api/v1/_faults", json=rules, headers=auth(), timeout=10).status_code == 200
+        assert (
+            requests.post(
+                server.url + "/api/v1/_faults", json=rules, headers=auth(), timeout=10
+            ).status_code
+            == 200
+        )
         batch = {"reports": [make_report("R-1")]}
         refused = requests.post(server.url + BATCH, json=batch, headers=auth(), timeout=10)
         assert refused.status_code == 503
         assert refused.headers["Retry-After"] == "2"
         assert refused.json()["error"]["code"] == "fault_injected"
-        assert requests.get(server.url + "/api/v1/stats", headers=auth(), timeout=10).json()["reports"] == 0
+        assert (
+            requests.get(server.url + "/api/v1/stats", headers=auth(), timeout=10).json()["reports"]
+            == 0
+        )
         accepted = requests.post(server.url + BATCH, json=batch, headers=auth(), timeout=10)
         assert accepted.json()["results"][0]["outcome"] == "created"
 
@@ -463,11 +571,21 @@ def test_delay_lets_a_client_give_up_while_the_hub_still_saves(tmp_path):
         app.extensions["lapor_hub"].faults.set([{"action": "delay", "seconds": 1.0}])
         started = time.monotonic()
         with pytest.raises(requests.exceptions.ReadTimeout):
-            requests.post(server.url + BATCH, json={"reports": [make_report("D-1")]}, headers=auth(), timeout=0.3)
+            requests.post(
+                server.url + BATCH,
+                json={"reports": [make_report("D-1")]},
+                headers=auth(),
+                timeout=0.3,
+            )
         assert time.monotonic() - started < 1.0
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            found = requests.get(server.url + "/api/v1/reports", params={"source_ref": "D-1"}, headers=auth(), timeout=10)
+            found = requests.get(
+                server.url + "/api/v1/reports",
+                params={"source_ref": "D-1"},
+                headers=auth(),
+                timeout=10,
+            )
             if found.json()["reports"]:
                 break
             time.sleep(0.1)
@@ -476,23 +594,40 @@ def test_delay_lets_a_client_give_up_while_the_hub_still_saves(tmp_path):
 
 # -- PostgreSQL --------------------------------------------------------------------
 
+
 @pytest.mark.postgres
 def test_the_exchange_works_on_postgresql(tmp_path, pg_url):
     app = create_app(hub_settings(tmp_path, store_url=pg_url))
     try:
         client = app.test_client()
-        results = send(client, [make_report("PG-1"), make_report("PG-1"), make_report("PG-2"),
-                                _without(make_report("PG-3"), "body")])
+        results = send(
+            client,
+            [
+                make_report("PG-1"),
+                make_report("PG-1"),
+                make_report("PG-2"),
+                _without(make_report("PG-3"), "body"),
+            ],
+        )
         assert [r["outcome"] for r in results] == ["created", "duplicate", "created", "rejected"]
         [conflict] = send(client, [make_report("PG-2", title="lain")])
-        assert conflict["outcome"] == "conflict" and conflict["tracking_id"] == results[2]["tracking_id"]
-        found = client.get(f"/api/v1/reports/{results[0]['tracking_id']}", headers=auth()).get_json()
+        assert (
+            conflict["outcome"] == "conflict"
+            and conflict["tracking_id"] == results[2]["tracking_id"]
+        )
+        found = client.get(
+            f"/api/v1/reports/{results[0]['tracking_id']}", headers=auth()
+        ).get_json()
         assert found["report"] == make_report("PG-1")
         assert found["received_at"].endswith("+00:00")
         stats = client.get("/api/v1/stats", headers=auth()).get_json()
-        assert stats == {"reports": 2, "distinct_keys": 3,
-                         "answers": {"created": 2, "duplicate": 1, "conflict": 1, "rejected": 1},
-                         "updates": NO_UPDATES, "checkpoints": NO_CHECKPOINTS}
+        assert stats == {
+            "reports": 2,
+            "distinct_keys": 3,
+            "answers": {"created": 2, "duplicate": 1, "conflict": 1, "rejected": 1},
+            "updates": NO_UPDATES,
+            "checkpoints": NO_CHECKPOINTS,
+        }
     finally:
         app.extensions["lapor_hub"].close()
 
@@ -535,8 +670,11 @@ def write_config(folder: Path, text: str) -> Path:
 
 
 def test_config_loads_and_resolves_a_relative_sqlite_path(tmp_path):
-    path = write_config(tmp_path, "store: {url: 'sqlite:///data/hub.db'}\n"
-                                  "connectors:\n  - {id: kalsel, token: '${HUB_TOKEN_T}'}\nfaults_enabled: true\n")
+    path = write_config(
+        tmp_path,
+        "store: {url: 'sqlite:///data/hub.db'}\n"
+        "connectors:\n  - {id: kalsel, token: '${HUB_TOKEN_T}'}\nfaults_enabled: true\n",
+    )
     settings = load_settings(path, environ={"HUB_TOKEN_T": "s3cret"})
     assert settings.store_url == f"sqlite:///{tmp_path / 'data' / 'hub.db'}"
     assert settings.connectors == {"s3cret": "kalsel"}
@@ -553,17 +691,42 @@ def test_example_config_is_valid():
     assert settings.store_url == f"sqlite:///{REPO / 'hub.db'}"
 
 
-@pytest.mark.parametrize("text, key", [
-    ("store: {url: 'sqlite:///h.db'}\nconnectors: [{id: kalsel, token: '${HUB_TOKEN_UNSET}'}]\n",
-     "connectors[0].token: environment variable HUB_TOKEN_UNSET is not set"),
-    ("store: {url: 'sqlite:///h.db'}\nconnectors: [{id: kalsel, token: t}]\nfault_enabled: true\n",
-     "$.fault_enabled: is not a known field"),
-    ("store: {url: 'mysql://h'}\nconnectors: [{id: kalsel, token: t}]\n", "$.store.url"),
-    ("store: {url: 'sqlite:///h.db'}\nconnectors: [{id: Kalsel!, token: t}]\n", "$.connectors[0].id"),
-    ("store: {url: 'sqlite:///h.db'}\n", "$.connectors: is required"),
-    ("store: {url: 'sqlite:///h.db'}\nconnectors: [{id: a, token: t}, {id: b, token: t}]\n", "$.connectors[1].token"),
-    ("store: {url: 'sqlite:///h.db'}\nconnectors: [{id: a, token: t}, {id: a, token: u}]\n", "$.connectors[1].id"),
-], ids=["missing-env-var", "unknown-key", "bad-store-url", "bad-connector-id", "no-connectors", "shared-token", "same-id-twice"])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        (
+            "store: {url: 'sqlite:///h.db'}\nconnectors: [{id: kalsel, token: '${HUB_TOKEN_UNSET}'}]\n",
+            "connectors[0].token: environment variable HUB_TOKEN_UNSET is not set",
+        ),
+        (
+            "store: {url: 'sqlite:///h.db'}\nconnectors: [{id: kalsel, token: t}]\nfault_enabled: true\n",
+            "$.fault_enabled: is not a known field",
+        ),
+        ("store: {url: 'mysql://h'}\nconnectors: [{id: kalsel, token: t}]\n", "$.store.url"),
+        (
+            "store: {url: 'sqlite:///h.db'}\nconnectors: [{id: Kalsel!, token: t}]\n",
+            "$.connectors[0].id",
+        ),
+        ("store: {url: 'sqlite:///h.db'}\n", "$.connectors: is required"),
+        (
+            "store: {url: 'sqlite:///h.db'}\nconnectors: [{id: a, token: t}, {id: b, token: t}]\n",
+            "$.connectors[1].token",
+        ),
+        (
+            "store: {url: 'sqlite:///h.db'}\nconnectors: [{id: a, token: t}, {id: a, token: u}]\n",
+            "$.connectors[1].id",
+        ),
+    ],
+    ids=[
+        "missing-env-var",
+        "unknown-key",
+        "bad-store-url",
+        "bad-connector-id",
+        "no-connectors",
+        "shared-token",
+        "same-id-twice",
+    ],
+)
 def test_bad_config_is_a_config_error_naming_the_key(tmp_path, text, key):
     path = write_config(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
@@ -573,7 +736,9 @@ def test_bad_config_is_a_config_error_naming_the_key(tmp_path, text, key):
 
 
 def test_config_reports_every_problem_at_once(tmp_path):
-    path = write_config(tmp_path, "listen: nowhere\nstore: {url: 'sqlite:///h.db', pool: 3}\nconnectors: []\n")
+    path = write_config(
+        tmp_path, "listen: nowhere\nstore: {url: 'sqlite:///h.db', pool: 3}\nconnectors: []\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_settings(path, environ={})
     text = "\n".join(caught.value.problems)
@@ -582,9 +747,15 @@ def test_config_reports_every_problem_at_once(tmp_path):
 
 def test_cli_serve_loads_the_config_and_honours_listen(tmp_path, monkeypatch):
     served = {}
-    monkeypatch.setattr(hub_cli, "serve_forever", lambda app, listen, name: served.update(app=app, listen=listen))
-    path = write_config(tmp_path, "store: {url: 'sqlite:///h.db'}\nconnectors: [{id: kalsel, token: t}]\n")
-    result = CliRunner().invoke(hub_cli.hub, ["serve", "--config", str(path), "--listen", "127.0.0.1:9999"])
+    monkeypatch.setattr(
+        hub_cli, "serve_forever", lambda app, listen, name: served.update(app=app, listen=listen)
+    )
+    path = write_config(
+        tmp_path, "store: {url: 'sqlite:///h.db'}\nconnectors: [{id: kalsel, token: t}]\n"
+    )
+    result = CliRunner().invoke(
+        hub_cli.hub, ["serve", "--config", str(path), "--listen", "127.0.0.1:9999"]
+    )
     assert result.exit_code == 0, result.output
     assert served["listen"] == "127.0.0.1:9999"
     assert served["app"].test_client().get("/api/v1/health").status_code == 200
@@ -593,7 +764,9 @@ def test_cli_serve_loads_the_config_and_honours_listen(tmp_path, monkeypatch):
 
 
 def test_cli_serve_with_a_bad_config_fails_naming_the_problem(tmp_path):
-    path = write_config(tmp_path, "store: {url: 'sqlite:///h.db'}\nconnectors: [{id: kalsel, token: t}]\nbogus: 1\n")
+    path = write_config(
+        tmp_path, "store: {url: 'sqlite:///h.db'}\nconnectors: [{id: kalsel, token: t}]\nbogus: 1\n"
+    )
     result = CliRunner().invoke(hub_cli.hub, ["serve", "--config", str(path)])
     assert result.exit_code == 1
     assert "$.bogus: is not a known field" in result.output

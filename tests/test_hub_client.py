@@ -6,9 +6,9 @@ import pytest
 import requests
 import responses
 
+from connector.delivery.hub_client import HubClient
 from connector.errors import HubUnavailableError, PermanentError, TransientError
 from connector.http import RetryPolicy, parse_retry_after
-from connector.delivery.hub_client import HubClient
 
 URL = "http://hub.test"
 BATCH = URL + "/api/v1/reports:batch"
@@ -16,7 +16,18 @@ FAST = RetryPolicy(quick_attempts=3, quick_max_wait_s=1.0, base_delay_s=1, max_d
 
 
 def ok_body(n, outcome="created"):
-    return {"results": [{"index": i, "source_ref": str(i), "outcome": outcome, "tracking_id": str(1000000 + i), "errors": []} for i in range(n)]}
+    return {
+        "results": [
+            {
+                "index": i,
+                "source_ref": str(i),
+                "outcome": outcome,
+                "tracking_id": str(1000000 + i),
+                "errors": [],
+            }
+            for i in range(n)
+        ]
+    }
 
 
 def client(policy=FAST):
@@ -107,12 +118,18 @@ def test_an_answer_that_is_not_json_is_transient():
 
 @responses.activate
 def test_get_report_404_is_none():
-    responses.get(URL + "/api/v1/reports/123", status=404, json={"error": {"code": "not_found", "message": "no"}})
+    responses.get(
+        URL + "/api/v1/reports/123",
+        status=404,
+        json={"error": {"code": "not_found", "message": "no"}},
+    )
     assert client().get_report("123") is None
 
 
 def test_retry_after_as_http_date():
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == pytest.approx(10.0)
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == pytest.approx(
+        10.0
+    )
     assert parse_retry_after("soon") is None and parse_retry_after("7") == 7.0
 
 

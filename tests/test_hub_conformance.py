@@ -36,8 +36,15 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-
-from hub_helpers import ADMIN_TOKEN, KALSEL_TOKEN, auth, hub_settings, make_report, make_update, running_hub
+from hub_helpers import (
+    ADMIN_TOKEN,
+    KALSEL_TOKEN,
+    auth,
+    hub_settings,
+    make_report,
+    make_update,
+    running_hub,
+)
 
 from lapor_exchange import documents
 from lapor_exchange.problems import openapi_validator, validator_for
@@ -50,7 +57,11 @@ EXAMPLES = int(os.environ.get("LAPOR_SCHEMATHESIS_EXAMPLES", "40"))
 SEED = os.environ.get("LAPOR_SCHEMATHESIS_SEED", "20251204")
 RUN_TIMEOUT_S = max(600, 6 * EXAMPLES)  # only stops a hung run: 40 examples take about 30 s
 
-BATCH, UPDATES, CHECKPOINTS = "/api/v1/reports:batch", "/api/v1/updates:batch", "/api/v1/audit/checkpoints"
+BATCH, UPDATES, CHECKPOINTS = (
+    "/api/v1/reports:batch",
+    "/api/v1/updates:batch",
+    "/api/v1/audit/checkpoints",
+)
 HASH = "0" * 64
 
 
@@ -60,36 +71,77 @@ HASH = "0" * 64
 def schemathesis_command(url: str, config: Path, *extra: str) -> list[str]:
     """`schemathesis run` on the hub's own document: every check, every phase (the document
     has no examples yet, so that phase is skipped until it has)."""
-    return [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run",
-            f"{url}/api/v1/openapi.json", "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
-            "--max-examples", str(EXAMPLES), "--seed", SEED, "--no-color", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(config),
+        "run",
+        f"{url}/api/v1/openapi.json",
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--max-examples",
+        str(EXAMPLES),
+        "--seed",
+        SEED,
+        "--no-color",
+        *extra,
+    ]
 
 
 def write_config(folder: Path) -> Path:
     """Tokens per security scheme, and every warning (no auth, no test data reached…) a failure."""
     config = folder / "schemathesis.toml"
-    config.write_text(f'[auth.openapi.bearer]\nbearer = "{KALSEL_TOKEN}"\n'
-                      f'[auth.openapi.admin]\nbearer = "{ADMIN_TOKEN}"\n'
-                      "[warnings]\nfail-on = true\n", encoding="utf-8")
+    config.write_text(
+        f'[auth.openapi.bearer]\nbearer = "{KALSEL_TOKEN}"\n'
+        f'[auth.openapi.admin]\nbearer = "{ADMIN_TOKEN}"\n'
+        "[warnings]\nfail-on = true\n",
+        encoding="utf-8",
+    )
     return config
 
 
-def run_schemathesis(folder: Path, faults_enabled: bool, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HERE),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
+def run_schemathesis(
+    folder: Path, faults_enabled: bool, *extra: str
+) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": str(HERE),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])
+        ),
+    }
     with running_hub(folder, faults_enabled=faults_enabled) as (_app, server):
         command = schemathesis_command(server.url, write_config(folder), *extra)
-        return subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        return subprocess.run(
+            command, env=env, cwd=folder, capture_output=True, text=True, timeout=RUN_TIMEOUT_S
+        )
 
 
-@pytest.mark.parametrize("faults_enabled, extra", [
-    (False, ()),
-    (True, ("--include-path-regex", "^/api/v1/(reports:batch|admin/|_faults)", "--exclude-operation-id", "setFaults")),
-], ids=["as-a-region-meets-it", "drift-operations"])
+@pytest.mark.parametrize(
+    "faults_enabled, extra",
+    [
+        (False, ()),
+        (
+            True,
+            (
+                "--include-path-regex",
+                "^/api/v1/(reports:batch|admin/|_faults)",
+                "--exclude-operation-id",
+                "setFaults",
+            ),
+        ),
+    ],
+    ids=["as-a-region-meets-it", "drift-operations"],
+)
 def test_schemathesis_finds_nothing(tmp_path, faults_enabled, extra):
     finished = run_schemathesis(tmp_path, faults_enabled, *extra)
-    assert finished.returncode == 0 and "No issues found" in finished.stdout, \
+    assert finished.returncode == 0 and "No issues found" in finished.stdout, (
         finished.stdout[-20000:] + finished.stderr[-5000:]
+    )
 
 
 # == the hooks of those runs (loaded by schemathesis from this file) =================
@@ -100,7 +152,9 @@ TEXT512 = re.compile(r"^(?=.*\S).{1,512}$", re.DOTALL)
 SOURCE_KEY = {"connector_id": IDENTIFIER, "channel_id": IDENTIFIER, "source_ref": TEXT512}
 BUCKET_COUNTS = {2**i for i in range(17)}
 _source_refs = itertools.count(1)
-_delivered: dict[str, dict] = {}  # tracking id -> its report's source key, for every report the hub showed
+_delivered: dict[
+    str, dict
+] = {}  # tracking id -> its report's source key, for every report the hub showed
 
 
 def _link(operation_id: str, **parameters) -> dict:
@@ -110,18 +164,32 @@ def _link(operation_id: str, **parameters) -> dict:
 @schemathesis.hook
 def before_load_schema(context, raw_schema):
     """Links the document lacks (the contract has none yet), to operations it lists."""
-    operation_ids = {op.get("operationId") for item in raw_schema["paths"].values() for op in item.values()}
+    operation_ids = {
+        op.get("operationId") for item in raw_schema["paths"].values() for op in item.values()
+    }
     tracking_id = "$response.body#/results/0/tracking_id"
-    links = {name: _link(target, tracking_id=tracking_id) for name, target in [
-        ("GetReport", "getReport"), ("SubmitUpdate", "submitUpdate"), ("ActOnReport", "actOnReport"),
-        ("GetAnyReport", "getAnyReport"), ("RemoveReport", "removeReport"), ("SetReportStatus", "setReportStatus"),
-        ("SetReportContent", "setReportContent"), ("SetReportTrackingId", "setReportTrackingId")]}
+    links = {
+        name: _link(target, tracking_id=tracking_id)
+        for name, target in [
+            ("GetReport", "getReport"),
+            ("SubmitUpdate", "submitUpdate"),
+            ("ActOnReport", "actOnReport"),
+            ("GetAnyReport", "getAnyReport"),
+            ("RemoveReport", "removeReport"),
+            ("SetReportStatus", "setReportStatus"),
+            ("SetReportContent", "setReportContent"),
+            ("SetReportTrackingId", "setReportTrackingId"),
+        ]
+    }
     links["ListAfter"] = _link("listReports", after=tracking_id)
     batch = raw_schema["paths"][BATCH]["post"]["responses"]["200"]
-    batch.setdefault("links", {}).update({n: link for n, link in links.items() if link["operationId"] in operation_ids})
+    batch.setdefault("links", {}).update(
+        {n: link for n, link in links.items() if link["operationId"] in operation_ids}
+    )
     digest = raw_schema["paths"]["/api/v1/reconcile/digest"]["get"]["responses"]["200"]
-    digest.setdefault("links", {})["Bucket"] = _link("getReconcileBucket", buckets="$response.body#/buckets",
-                                                     bucket=0)
+    digest.setdefault("links", {})["Bucket"] = _link(
+        "getReconcileBucket", buckets="$response.body#/buckets", bucket=0
+    )
 
 
 @schemathesis.hook
@@ -132,8 +200,12 @@ def before_call(context, case, kwargs):
     after the case is generated, and schemathesis re-judges a case edited here.
     """
     path = case.operation.path
-    positive = (case.meta is not None and case.meta.generation.mode == schemathesis.GenerationMode.POSITIVE
-                and case.method.upper() == "POST" and isinstance(case.body, dict))
+    positive = (
+        case.meta is not None
+        and case.meta.generation.mode == schemathesis.GenerationMode.POSITIVE
+        and case.method.upper() == "POST"
+        and isinstance(case.body, dict)
+    )
     if path == "/api/v1/reconcile/buckets/{bucket}":
         _bucket_below_buckets(case)
     elif path == "/api/v1/reports/{tracking_id}/updates":
@@ -144,7 +216,9 @@ def before_call(context, case, kwargs):
         case.body["reports"][0] = make_report(f"ST-{next(_source_refs)}")
     elif path == UPDATES and positive and _delivered:
         newest = next(reversed(_delivered))
-        case.body["updates"][0] = make_update(newest, f"st-{next(_source_refs)}", message="diproses")
+        case.body["updates"][0] = make_update(
+            newest, f"st-{next(_source_refs)}", message="diproses"
+        )
 
 
 @schemathesis.hook
@@ -152,7 +226,9 @@ def after_call(context, case, response):
     """Remember every report the hub shows, by its tracking id: delivered, or drifted."""
     # The coverage phase also sends other methods (OPTIONS answers 200, empty). Schemathesis
     # gives header names in lower case, each with a list of values.
-    if response.status_code != 200 or "application/json" not in response.headers.get("content-type", []):
+    if response.status_code != 200 or "application/json" not in response.headers.get(
+        "content-type", []
+    ):
         return
     answer = response.json()
     if case.operation.path == BATCH and response.request.method == "POST":
@@ -232,14 +308,20 @@ def deliver(client, source_ref: str = "C-1") -> str:
 
 
 def refused(response, status: int, code: str) -> None:
-    assert (response.status_code, response.get_json()["error"]["code"]) == (status, code), response.get_data()
+    assert (response.status_code, response.get_json()["error"]["code"]) == (status, code), (
+        response.get_data()
+    )
     assert set(response.get_json()["error"]) == {"code", "message"}
 
 
 def conforms(document: dict, name: str, instance) -> list:
     """Problems of `instance` against a component of `document`, its references resolved there."""
-    return schema_problems(instance, validator_for({"$ref": f"#/components/schemas/{name}",
-                                                     "components": document["components"]}))
+    return schema_problems(
+        instance,
+        validator_for(
+            {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+        ),
+    )
 
 
 # -- bodies: JSON as the contract means it --------------------------------------------
@@ -251,13 +333,25 @@ _BAD_BODIES = {  # name: (body, Content-Type)
     "latin-1-charset": (_VALID_BATCH.encode(), "application/json; charset=latin-1"),
     "not-utf-8": (b'{"reports": [{"title": "\xff"}]}', "application/json"),
     "utf-16": (_VALID_BATCH.encode("utf-16"), "application/json"),
-    "nan": (_VALID_BATCH.replace('"title_derived": false', '"title_derived": NaN').encode(), "application/json"),
+    "nan": (
+        _VALID_BATCH.replace('"title_derived": false', '"title_derived": NaN').encode(),
+        "application/json",
+    ),
     "infinity": (b'{"reports": [{"lat": -Infinity}]}', "application/json"),
-    "number-beyond-a-double": (_VALID_BATCH.replace('"portal"', '"portal", "x": 1e400').encode(), "application/json"),
-    "integer-of-5000-digits": (b'{"reports": [{"size": ' + b"9" * 5000 + b"}]}", "application/json"),
+    "number-beyond-a-double": (
+        _VALID_BATCH.replace('"portal"', '"portal", "x": 1e400').encode(),
+        "application/json",
+    ),
+    "integer-of-5000-digits": (
+        b'{"reports": [{"size": ' + b"9" * 5000 + b"}]}",
+        "application/json",
+    ),
     # An object item, which would otherwise be answered per item: the depth alone refuses it.
     "nested-65-deep": (b'{"reports": [{"a": ' + b"[" * 62 + b"]" * 62 + b"}]}", "application/json"),
-    "nested-100000-deep": (b'{"reports": [{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}", "application/json"),
+    "nested-100000-deep": (
+        b'{"reports": [{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}",
+        "application/json",
+    ),
     "empty": (b"", "application/json"),
 }
 
@@ -279,7 +373,9 @@ def test_json_with_charset_utf_8_is_taken(region):
 def test_a_body_nested_64_deep_is_judged_item_by_item(region):
     body = b'{"reports": [{"a": ' + b"[" * 61 + b"]" * 61 + b"}]}"
     response = region.post(BATCH, data=body, headers={**auth(), "Content-Type": "application/json"})
-    assert response.status_code == 200 and response.get_json()["results"][0]["outcome"] == "rejected"
+    assert (
+        response.status_code == 200 and response.get_json()["results"][0]["outcome"] == "rejected"
+    )
 
 
 _BODY_ENDPOINTS = {
@@ -295,14 +391,21 @@ _BODY_ENDPOINTS = {
 def test_every_body_must_be_sent_as_json(region, endpoint):
     method, path, token = _BODY_ENDPOINTS[endpoint]
     deliver(region)
-    response = getattr(region, method)(path, data='{"a": 1}', headers={**auth(token), "Content-Type": "text/plain"})
+    response = getattr(region, method)(
+        path, data='{"a": 1}', headers={**auth(token), "Content-Type": "text/plain"}
+    )
     refused(response, 400, "bad_request")
 
 
 def test_a_body_past_the_size_limit_is_413_too_large(hub_app, region):
     hub_app.config["MAX_CONTENT_LENGTH"] = 1000
-    refused(region.post(BATCH, data=b"x" * 2000, headers={**auth(), "Content-Type": "application/json"}),
-            413, "too_large")
+    refused(
+        region.post(
+            BATCH, data=b"x" * 2000, headers={**auth(), "Content-Type": "application/json"}
+        ),
+        413,
+        "too_large",
+    )
 
 
 # -- batches: each item an object, nothing beside the list ------------------------------
@@ -316,20 +419,30 @@ _BAD_BATCHES = {
 
 
 @pytest.mark.parametrize("name", list(_BAD_BATCHES))
-@pytest.mark.parametrize("path, member", [(BATCH, "reports"), (UPDATES, "updates")], ids=["reports", "updates"])
+@pytest.mark.parametrize(
+    "path, member", [(BATCH, "reports"), (UPDATES, "updates")], ids=["reports", "updates"]
+)
 def test_a_batch_whose_items_are_not_objects_is_400(region, path, member, name):
-    refused(region.post(path, json={member: _BAD_BATCHES[name]}, headers=auth()), 400, "bad_request")
+    refused(
+        region.post(path, json={member: _BAD_BATCHES[name]}, headers=auth()), 400, "bad_request"
+    )
 
 
-@pytest.mark.parametrize("path, member", [(BATCH, "reports"), (UPDATES, "updates")], ids=["reports", "updates"])
+@pytest.mark.parametrize(
+    "path, member", [(BATCH, "reports"), (UPDATES, "updates")], ids=["reports", "updates"]
+)
 def test_a_batch_with_another_member_is_400(region, path, member):
     refused(region.post(path, json={member: [{}], "extra": 1}, headers=auth()), 400, "bad_request")
 
 
-@pytest.mark.parametrize("path, member, result", [(BATCH, "reports", "BatchResult"),
-                                                  (UPDATES, "updates", "UpdateBatchResult")],
-                         ids=["reports", "updates"])
-def test_an_object_that_is_no_valid_item_is_rejected_in_the_contracts_shape(region, path, member, result):
+@pytest.mark.parametrize(
+    "path, member, result",
+    [(BATCH, "reports", "BatchResult"), (UPDATES, "updates", "UpdateBatchResult")],
+    ids=["reports", "updates"],
+)
+def test_an_object_that_is_no_valid_item_is_rejected_in_the_contracts_shape(
+    region, path, member, result
+):
     response = region.post(path, json={member: [{}, {"a": [1, {"b": None}]}]}, headers=auth())
     assert response.status_code == 200
     answers = response.get_json()
@@ -403,15 +516,22 @@ _BAD_CHECKPOINTS = {
 
 @pytest.mark.parametrize("name", list(_BAD_CHECKPOINTS))
 def test_a_checkpoint_outside_the_contract_is_400_bad_request(region, name):
-    refused(region.post(CHECKPOINTS, json=_BAD_CHECKPOINTS[name], headers=auth()), 400, "bad_request")
+    refused(
+        region.post(CHECKPOINTS, json=_BAD_CHECKPOINTS[name], headers=auth()), 400, "bad_request"
+    )
     assert region.get(CHECKPOINTS, headers=auth()).get_json() == {"checkpoints": []}
 
 
 def test_the_largest_seq_the_contract_allows_is_stored_and_answered_as_an_integer(region):
-    response = region.post(CHECKPOINTS, json={"seq": 2**53 - 1, "hash": HASH, "at": "2025-03-04T09:15:00Z"},
-                           headers=auth())
+    response = region.post(
+        CHECKPOINTS,
+        json={"seq": 2**53 - 1, "hash": HASH, "at": "2025-03-04T09:15:00Z"},
+        headers=auth(),
+    )
     assert response.status_code == 201 and response.get_json()["seq"] == 2**53 - 1
-    again = region.post(CHECKPOINTS, json={"seq": 5.0, "hash": HASH, "at": "2025-03-04T09:15:00Z"}, headers=auth())
+    again = region.post(
+        CHECKPOINTS, json={"seq": 5.0, "hash": HASH, "at": "2025-03-04T09:15:00Z"}, headers=auth()
+    )
     assert again.status_code == 201 and again.get_data(as_text=True).startswith('{"seq":5,')
 
 
@@ -436,45 +556,76 @@ def test_the_single_update_body_is_documented_as_a_region_update(region):
     as_hub = make_update(tracking_id, "u-1", message="x", origin={"side": "hub"})
     assert conforms(document, "StatusUpdate", as_hub) == []
     assert conforms(document, "RegionStatusUpdate", as_hub) != []
-    refused(region.post(f"/api/v1/reports/{tracking_id}/updates", json=as_hub, headers=auth()), 400, "rejected")
-    answer = region.post(f"/api/v1/reports/{tracking_id}/updates", json=make_update(tracking_id, "u-2", message="x"),
-                         headers=auth())
+    refused(
+        region.post(f"/api/v1/reports/{tracking_id}/updates", json=as_hub, headers=auth()),
+        400,
+        "rejected",
+    )
+    answer = region.post(
+        f"/api/v1/reports/{tracking_id}/updates",
+        json=make_update(tracking_id, "u-2", message="x"),
+        headers=auth(),
+    )
     assert answer.status_code == 200 and conforms(document, "UpdateAnswer", answer.get_json()) == []
 
 
 def test_every_own_operation_has_an_id_and_every_own_body_a_413(client):
     document = client.get("/api/v1/openapi.json").get_json()
-    own = [op for item in document["paths"].values() for op in item.values() if op["tags"] == ["reference-hub"]]
+    own = [
+        op
+        for item in document["paths"].values()
+        for op in item.values()
+        if op["tags"] == ["reference-hub"]
+    ]
     assert len(own) == 10 and len({op["operationId"] for op in own}) == 10
     assert all("413" in op["responses"] for op in own if "requestBody" in op)
 
 
-@pytest.mark.parametrize("new", ["a~b", "a b", ".x", "x" * 33], ids=["tilde", "space", "leading-dot", "33-chars"])
+@pytest.mark.parametrize(
+    "new", ["a~b", "a b", ".x", "x" * 33], ids=["tilde", "space", "leading-dot", "33-chars"]
+)
 def test_a_drifted_tracking_id_must_be_a_tracking_id(client, new):
     tracking_id = deliver(client)
-    response = client.put(f"/api/v1/admin/reports/{tracking_id}/tracking-id", json={"tracking_id": new},
-                          headers=auth(ADMIN_TOKEN))
+    response = client.put(
+        f"/api/v1/admin/reports/{tracking_id}/tracking-id",
+        json={"tracking_id": new},
+        headers=auth(ADMIN_TOKEN),
+    )
     refused(response, 400, "invalid_drift")
 
 
 def test_fault_rules_with_another_member_are_400(client):
-    refused(client.post("/api/v1/_faults", json={"rules": [], "extra": 1}, headers=auth()), 400, "bad_request")
+    refused(
+        client.post("/api/v1/_faults", json={"rules": [], "extra": 1}, headers=auth()),
+        400,
+        "bad_request",
+    )
 
 
 @pytest.mark.parametrize("source", [[None, None], "kalsel", None], ids=["list", "string", "null"])
 def test_drifted_content_whose_source_is_no_object_is_400(client, source):
     tracking_id = deliver(client)
     report = {**make_report("C-1"), "source": source}
-    response = client.put(f"/api/v1/admin/reports/{tracking_id}/content", json={"report": report},
-                          headers=auth(ADMIN_TOKEN))
+    response = client.put(
+        f"/api/v1/admin/reports/{tracking_id}/content",
+        json={"report": report},
+        headers=auth(ADMIN_TOKEN),
+    )
     refused(response, 400, "invalid_drift")
 
 
 _DRIFTS_AT_ODDS = {
     "content-of-another-source-ref": ("content", {"report": make_report("lain")}, "source_changed"),
-    "content-of-another-channel": ("content", {"report": make_report("C-1", channel_id="email-pemda")},
-                                   "source_changed"),
-    "a-tracking-id-the-hub-will-issue": ("tracking-id", {"tracking_id": "1000999"}, "tracking_id_reserved"),
+    "content-of-another-channel": (
+        "content",
+        {"report": make_report("C-1", channel_id="email-pemda")},
+        "source_changed",
+    ),
+    "a-tracking-id-the-hub-will-issue": (
+        "tracking-id",
+        {"tracking_id": "1000999"},
+        "tracking_id_reserved",
+    ),
 }
 
 
@@ -483,5 +634,11 @@ def test_a_valid_drift_body_at_odds_with_the_stored_report_is_409(client, name):
     how, body, code = _DRIFTS_AT_ODDS[name]
     tracking_id = deliver(client)
     before = client.get(f"/api/v1/reports/{tracking_id}", headers=auth()).get_json()
-    refused(client.put(f"/api/v1/admin/reports/{tracking_id}/{how}", json=body, headers=auth(ADMIN_TOKEN)), 409, code)
+    refused(
+        client.put(
+            f"/api/v1/admin/reports/{tracking_id}/{how}", json=body, headers=auth(ADMIN_TOKEN)
+        ),
+        409,
+        code,
+    )
     assert client.get(f"/api/v1/reports/{tracking_id}", headers=auth()).get_json() == before

@@ -53,33 +53,55 @@ def decoded_udh(request) -> bytes:
 
 # --- fakesmsc's protocol, without Kannel ----------------------------------------------------------
 
-@pytest.mark.parametrize("kind, data, udh, line", [
-    ("text", "LAPOR jalan rusak", None, b"628 1708 text LAPOR jalan rusak"),
-    ("text", "caf\u00e9", None, b"628 1708 text caf\xc3\xa9"),
-    ("text", "bagian 1", concat_udh(7, 2, 1), b"628 1708 udh-text %05%00%03%07%02%01 bagian 1"),
-    ("ucs2", "A \U0001F600", None, b"628 1708 ucs2 %00A%00%20%D8%3D%DE%00"),
-    ("data", b"\x00\n+%", None, b"628 1708 data %00%0A%2B%25"),
-    ("data", b"x", b"\x06\x05\x04\x0b\x84\x23\xf0", b"628 1708 udh-data %06%05%04%0B%84%23%F0 x"),
-    ("text", "", None, b"628 1708 text "),
-], ids=["text", "utf8-text", "udh-text", "ucs2-emoji", "data-escapes", "udh-data", "empty-text"])
+
+@pytest.mark.parametrize(
+    "kind, data, udh, line",
+    [
+        ("text", "LAPOR jalan rusak", None, b"628 1708 text LAPOR jalan rusak"),
+        ("text", "caf\u00e9", None, b"628 1708 text caf\xc3\xa9"),
+        ("text", "bagian 1", concat_udh(7, 2, 1), b"628 1708 udh-text %05%00%03%07%02%01 bagian 1"),
+        ("ucs2", "A \U0001f600", None, b"628 1708 ucs2 %00A%00%20%D8%3D%DE%00"),
+        ("data", b"\x00\n+%", None, b"628 1708 data %00%0A%2B%25"),
+        (
+            "data",
+            b"x",
+            b"\x06\x05\x04\x0b\x84\x23\xf0",
+            b"628 1708 udh-data %06%05%04%0B%84%23%F0 x",
+        ),
+        ("text", "", None, b"628 1708 text "),
+    ],
+    ids=["text", "utf8-text", "udh-text", "ucs2-emoji", "data-escapes", "udh-data", "empty-text"],
+)
 def test_fakesmsc_line_encodes_each_kind(kind, data, udh, line):
     assert fakesmsc_line("628", "1708", kind, data, udh) == line
 
 
-@pytest.mark.parametrize("args, match", [
-    (("628", "1708", "text", "dua\nbaris"), "newline"),
-    (("628", "1708", "ucs2", "x", b"\x05\x00\x03\x01\x02\x01"), "UCS-2"),
-    (("62 8", "1708", "text", "x"), "sender"),
-    (("628", "1708", "unicode", "x"), "kind"),
-], ids=["newline-in-text", "ucs2-with-udh", "space-in-sender", "unknown-kind"])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (("628", "1708", "text", "dua\nbaris"), "newline"),
+        (("628", "1708", "ucs2", "x", b"\x05\x00\x03\x01\x02\x01"), "UCS-2"),
+        (("62 8", "1708", "text", "x"), "sender"),
+        (("628", "1708", "unicode", "x"), "kind"),
+    ],
+    ids=["newline-in-text", "ucs2-with-udh", "space-in-sender", "unknown-kind"],
+)
 def test_fakesmsc_line_refuses_what_fakesmsc_cannot_send(args, match):
     with pytest.raises(ValueError, match=match):
         fakesmsc_line(*args)
 
 
-@pytest.mark.parametrize("length, pieces", [
-    (10, [11]), (254, [255]), (255, [255, 2]), (256, [255, 2]), (510, [255, 255, 2]), (600, [255, 255, 91]),
-])
+@pytest.mark.parametrize(
+    "length, pieces",
+    [
+        (10, [11]),
+        (254, [255]),
+        (255, [255, 2]),
+        (256, [255, 2]),
+        (510, [255, 255, 2]),
+        (600, [255, 255, 91]),
+    ],
+)
 def test_long_lines_go_in_exact_fgets_pieces_and_never_end_in_a_lone_newline(length, pieces):
     written = fakesmsc_pieces(b"x" * length)
     assert [len(piece) for piece in written] == pieces
@@ -93,12 +115,13 @@ def test_mt_lines_parse_into_messages():
     part = parse_mt_line(b"1708 628111 udh %05%00%03%01%02%02 data bagian+dua")
     assert (text.sender, text.receiver, text.kind) == ("1708", "628111", "text")
     assert text.text == "Laporan Anda diterima"
-    assert (ucs2.kind, ucs2.text) == ("ucs-2", "Emoji \U0001F600")
+    assert (ucs2.kind, ucs2.text) == ("ucs-2", "Emoji \U0001f600")
     assert (part.udh, part.data, part.concat) == (concat_udh(1, 2, 2), b"bagian dua", (1, 2, 2))
     assert parse_mt_line(b"lanjutan baris kedua") is None
 
 
 # --- MO: citizen -> post-url ----------------------------------------------------------------------
+
 
 def test_gsm_text_arrives_as_a_post_with_the_escapes_as_parameters(gateway, recorder):
     assert gateway.post_url.endswith("?secret=rahasia-kalsel-123&" + MO_ESCAPES)
@@ -110,11 +133,18 @@ def test_gsm_text_arrives_as_a_post_with_the_escapes_as_parameters(gateway, reco
     assert (request.method, request.path) == ("POST", "/inbound/sms-kalsel")
     query = request.query
     assert query["secret"] == "rahasia-kalsel-123"  # the connector's own query string is kept
-    assert (query["from"], query["to"], query["coding"], query["smsc"]) == (CITIZEN, SHORTCODE, "0", "fake")
+    assert (query["from"], query["to"], query["coding"], query["smsc"]) == (
+        CITIZEN,
+        SHORTCODE,
+        "0",
+        "fake",
+    )
     uuid.UUID(query["id"])
     # %t is UTC, "YYYY-MM-DD HH:MM:SS" without a zone.
     sent_at = datetime.datetime.strptime(query["time"], "%Y-%m-%d %H:%M:%S")
-    assert before - datetime.timedelta(seconds=1) <= sent_at <= before + datetime.timedelta(seconds=30)
+    assert (
+        before - datetime.timedelta(seconds=1) <= sent_at <= before + datetime.timedelta(seconds=30)
+    )
     assert request.header("content-type") == 'text/plain; charset="UTF-8"'
     assert (request.header("x-kannel-from"), request.header("x-kannel-to")) == (CITIZEN, SHORTCODE)
     assert (request.header("x-kannel-coding"), request.header("x-kannel-smsc")) == ("0", "fake")
@@ -133,7 +163,7 @@ def test_sender_header_comes_only_with_send_sender(kannel_factory, recorder):
 
 def test_ucs2_with_emoji_arrives_as_utf16be(gateway, recorder):
     # 70 characters: the fakesmsc line is over 255 bytes, so it goes in several pieces.
-    text = ("Air PDAM mati 3 hari \U0001F621\U0001F4A7 tolong " * 3)[:68]
+    text = ("Air PDAM mati 3 hari \U0001f621\U0001f4a7 tolong " * 3)[:68]
     assert len(fakesmsc_line(CITIZEN, SHORTCODE, "ucs2", text)) > 255
 
     gateway.send_ucs2(CITIZEN, text)
@@ -148,7 +178,10 @@ def test_ucs2_with_emoji_arrives_as_utf16be(gateway, recorder):
 
 def test_ucs2_with_mo_recode_arrives_as_utf8_coding_0(kannel_factory, recorder):
     gateway = kannel_factory(recorder.url("/mo"), mo_recode=True)
-    texts = ["Sampah menumpuk \U0001F922", "Kali Martapura \u00f1\u00e9"]  # the second would fit Latin-1
+    texts = [
+        "Sampah menumpuk \U0001f922",
+        "Kali Martapura \u00f1\u00e9",
+    ]  # the second would fit Latin-1
     for text in texts:
         gateway.send_ucs2(CITIZEN, text)
 
@@ -176,13 +209,20 @@ def test_messages_injected_at_different_times_all_arrive_each_with_its_own_id(ga
     requests_ = recorder.wait_for(5)
     assert requests_[0].body == b"pertama"
     # smsbox posts from several threads: messages sent together may arrive in any order.
-    assert sorted(r.body for r in requests_[1:]) == [b"dari warga lain", b"dobel", b"dobel", b"dobel"]
+    assert sorted(r.body for r in requests_[1:]) == [
+        b"dari warga lain",
+        b"dobel",
+        b"dobel",
+        b"dobel",
+    ]
     assert len({r.query["id"] for r in requests_}) == 5
     [other] = [r for r in requests_ if r.body == b"dari warga lain"]
     assert (other.query["from"], other.query["to"]) == ("6285200000001", "1709")
 
 
-def test_complete_multipart_arrives_as_one_post_whatever_the_order_and_repeats(kannel_factory, recorder):
+def test_complete_multipart_arrives_as_one_post_whatever_the_order_and_repeats(
+    kannel_factory, recorder
+):
     gateway = kannel_factory(recorder.url("/mo"), concat_timeout_s=1)
     text = "Lampu jalan di Jl. Veteran padam sejak dua minggu, rawan kecelakaan malam hari. " * 4
     parts = concat_parts(text, ref=0x2A)
@@ -198,7 +238,9 @@ def test_complete_multipart_arrives_as_one_post_whatever_the_order_and_repeats(k
     assert len(recorder.requests) == 1
 
 
-def test_a_missing_part_makes_each_part_a_post_with_its_udh_after_the_timeout(kannel_factory, recorder):
+def test_a_missing_part_makes_each_part_a_post_with_its_udh_after_the_timeout(
+    kannel_factory, recorder
+):
     gateway = kannel_factory(recorder.url("/mo"), concat_timeout_s=2)
     parts = concat_parts("x" * 153 + "y" * 153 + "z" * 20, ref=0xA7)
     started = time.monotonic()
@@ -218,6 +260,7 @@ def test_a_missing_part_makes_each_part_a_post_with_its_udh_after_the_timeout(ka
 
 
 # --- MO: Kannel's retries -------------------------------------------------------------------------
+
 
 def test_failed_posts_are_retried_with_the_same_id(kannel_factory, recorder):
     gateway = kannel_factory(recorder.url("/mo"), http_request_retry=3, retry_delay_s=1)
@@ -267,6 +310,7 @@ def test_kannel_drops_the_message_when_the_tries_run_out(kannel_factory, recorde
 
 # --- MT: sendsms -> operator ------------------------------------------------------------------
 
+
 def test_sendsms_is_accepted_and_the_operator_delivers_it(gateway):
     reply = "Laporan Anda diterima.\nNomor: KALSEL-2026-0001"  # a newline, as the templates have
 
@@ -279,7 +323,7 @@ def test_sendsms_is_accepted_and_the_operator_delivers_it(gateway):
 
 
 def test_ucs2_reply_arrives_as_ucs2(gateway):
-    reply = "Terima kasih \U0001F64F laporan diteruskan"
+    reply = "Terima kasih \U0001f64f laporan diteruskan"
     assert gateway.sendsms(CITIZEN, reply, coding=2, charset="UTF-8").text == ACCEPTED
     [message] = gateway.wait_for_mt(1)
     assert (message.kind, message.text) == ("ucs-2", reply)
@@ -287,7 +331,7 @@ def test_ucs2_reply_arrives_as_ucs2(gateway):
 
 def test_long_replies_are_split_into_concatenated_parts(gateway):
     long_text = "Status laporan KALSEL-2026-0001: ditindaklanjuti oleh Dinas PUPR. " * 4
-    long_ucs2 = "Laporan \U0001F6A7 sedang dikerjakan, terima kasih atas kesabaran Anda. " * 3
+    long_ucs2 = "Laporan \U0001f6a7 sedang dikerjakan, terima kasih atas kesabaran Anda. " * 3
     assert 2 * 134 < len(long_ucs2.encode("utf-16-be")) <= 3 * 134  # three UCS-2 parts
     assert gateway.sendsms(CITIZEN, long_text).text == ACCEPTED
     assert gateway.sendsms(CITIZEN, long_ucs2, coding=2, charset="UTF-8").text == ACCEPTED
@@ -307,7 +351,9 @@ def test_sendsms_with_bad_credentials_is_refused(gateway):
 
 
 def test_delivery_reports_call_the_dlr_url_with_status_and_our_id(gateway, recorder):
-    dlr_url = recorder.url("/dlr?item=outbox-42&status=%d&kannel_id=%I&smsc_ref=%F&answer=%A&phone=%p")
+    dlr_url = recorder.url(
+        "/dlr?item=outbox-42&status=%d&kannel_id=%I&smsc_ref=%F&answer=%A&phone=%p"
+    )
 
     answer = gateway.sendsms(CITIZEN, "Laporan selesai", dlr_mask=1 | 2 | 8, dlr_url=dlr_url)
 
@@ -327,6 +373,7 @@ def test_delivery_reports_call_the_dlr_url_with_status_and_our_id(gateway, recor
 
 
 # --- lifecycle ----------------------------------------------------------------------------------
+
 
 def test_stop_then_start_again_in_the_same_folder(kannel_factory, recorder):
     gateway = kannel_factory(recorder.url("/mo"))
@@ -359,7 +406,9 @@ def test_a_leaked_instance_in_the_folder_is_ended_before_a_start(tmp_path, recor
 
 
 def test_a_failed_start_raises_with_the_tail_of_the_logs(tmp_path, monkeypatch):
-    monkeypatch.setattr(kannel, "KANNEL_CONF", kannel.KANNEL_CONF + "\ngroup = bukan-grup\nfoo = bar\n")
+    monkeypatch.setattr(
+        kannel, "KANNEL_CONF", kannel.KANNEL_CONF + "\ngroup = bukan-grup\nfoo = bar\n"
+    )
     gateway = Kannel(tmp_path / "k", "http://127.0.0.1:9/mo")
     with pytest.raises(KannelError, match="bearerbox exited") as failure:
         gateway.start()

@@ -17,9 +17,11 @@ import mailservers
 import pytest
 from mailservers import Dovecot, SmtpCapture
 
-RAW = (b"From: Warga <warga@example.id>\r\nTo: lapor@pemkot.example.id\r\n"
-       b"Subject: Jalan rusak di Banjarmasin\r\nMessage-ID: <1@example.id>\r\n\r\n"
-       b"Lubang besar di Jl. A. Yani km 3.\r\n")
+RAW = (
+    b"From: Warga <warga@example.id>\r\nTo: lapor@pemkot.example.id\r\n"
+    b"Subject: Jalan rusak di Banjarmasin\r\nMessage-ID: <1@example.id>\r\n\r\n"
+    b"Lubang besar di Jl. A. Yani km 3.\r\n"
+)
 
 
 def fetch_body(client: imaplib.IMAP4, uid: int) -> bytes:
@@ -36,6 +38,7 @@ def complaint(subject="Air PDAM mati", to="lapor@pemkot.example.id") -> EmailMes
 
 
 # --- Dovecot --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("security", ["plain", "starttls", "ssl"])
 def test_appended_message_comes_back_over_each_transport(mailbox, security):
@@ -54,13 +57,18 @@ def test_tls_is_verified_against_the_generated_certificate(dovecot):
     system_trust = ssl.create_default_context()
     with pytest.raises(ssl.SSLCertVerificationError):
         imaplib.IMAP4_SSL(dovecot.host, dovecot.imaps_port, ssl_context=system_trust, timeout=5)
-    client = imaplib.IMAP4_SSL(dovecot.host, dovecot.imaps_port, ssl_context=dovecot.ssl_context(), timeout=5)
+    client = imaplib.IMAP4_SSL(
+        dovecot.host, dovecot.imaps_port, ssl_context=dovecot.ssl_context(), timeout=5
+    )
     client.logout()
 
 
 def test_mailbox_fixture_is_a_fresh_user_with_an_empty_inbox(mailbox, dovecot):
-    assert (mailbox.host, mailbox.imap_port, mailbox.imaps_port) == ("127.0.0.1", dovecot.imap_port,
-                                                                      dovecot.imaps_port)
+    assert (mailbox.host, mailbox.imap_port, mailbox.imaps_port) == (
+        "127.0.0.1",
+        dovecot.imap_port,
+        dovecot.imaps_port,
+    )
     assert mailbox.dovecot is dovecot and mailbox.cert_path.exists()
     assert dovecot.message_count(mailbox.user, "INBOX") == 0
     assert mailbox.uids() == []
@@ -142,7 +150,9 @@ def test_folders_hold_their_own_messages(mailbox, dovecot):
         dovecot.create_folder(mailbox.user, folder)
     uid = dovecot.append(mailbox.user, "Laporan/Selesai", RAW)
 
-    assert {"INBOX", "Laporan", "Laporan/Selesai", "Pengaduan & Saran"} <= dovecot.folders(mailbox.user)
+    assert {"INBOX", "Laporan", "Laporan/Selesai", "Pengaduan & Saran"} <= dovecot.folders(
+        mailbox.user
+    )
     assert dovecot.uids(mailbox.user, "Laporan/Selesai") == [uid]
     assert dovecot.message_count(mailbox.user, "Pengaduan & Saran") == 0
     assert mailbox.uids() == []
@@ -176,19 +186,25 @@ def test_stop_and_start_again_past_a_stale_pid_file():
 
 
 def test_failure_to_start_reports_dovecots_own_words(monkeypatch):
-    monkeypatch.setattr(mailservers, "DOVECOT_CONF", mailservers.DOVECOT_CONF + "no_such_setting = 1\n")
+    monkeypatch.setattr(
+        mailservers, "DOVECOT_CONF", mailservers.DOVECOT_CONF + "no_such_setting = 1\n"
+    )
     with pytest.raises(mailservers.MailServerError, match="no_such_setting"), Dovecot():
         pass
 
 
 # --- SMTP -----------------------------------------------------------------------------------
 
+
 def test_smtp_capture_keeps_what_smtplib_sends(smtp_server):
     with smtp_server.client() as client:
         client.send_message(complaint(), "noreply@lapor.example.id", ["warga@example.id"])
 
     [captured] = smtp_server.wait_for(1)
-    assert (captured.mail_from, captured.rcpt_tos) == ("noreply@lapor.example.id", ["warga@example.id"])
+    assert (captured.mail_from, captured.rcpt_tos) == (
+        "noreply@lapor.example.id",
+        ["warga@example.id"],
+    )
     assert captured.message["Subject"] == "Air PDAM mati"
     assert captured.message.get_content().strip() == "Laporan Anda sudah kami terima."
     assert b"Subject: Air PDAM mati" in captured.raw
@@ -217,8 +233,11 @@ def test_smtp_auth_is_required_and_checked(smtp_server, mechanism):
     assert captured.authenticated_as == "lapor"
 
 
-@pytest.mark.parametrize("smtp_server", [{"starttls": True, "require_tls": True,
-                                          "auth": ("lapor", "rahasia")}], indirect=True)
+@pytest.mark.parametrize(
+    "smtp_server",
+    [{"starttls": True, "require_tls": True, "auth": ("lapor", "rahasia")}],
+    indirect=True,
+)
 def test_smtp_starttls_then_auth(smtp_server):
     with smtp_server.client() as client:
         with pytest.raises(smtplib.SMTPSenderRefused) as refused:
@@ -253,8 +272,9 @@ def test_smtp_permanent_rejection_of_one_recipient(smtp_server):
         with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
             client.send_message(complaint(), to_addrs=["mati@example.id"])
         assert refused.value.recipients["mati@example.id"][0] == 550
-        assert client.send_message(complaint(), to_addrs=["mati@example.id", "hidup@example.id"]) == {
-            "mati@example.id": (550, b"5.1.1 <mati@example.id>: mailbox unavailable")}
+        assert client.send_message(
+            complaint(), to_addrs=["mati@example.id", "hidup@example.id"]
+        ) == {"mati@example.id": (550, b"5.1.1 <mati@example.id>: mailbox unavailable")}
 
     [captured] = smtp_server.wait_for(1)
     assert captured.rcpt_tos == ["hidup@example.id"]

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from connector import channels as channel_kinds
 from connector.errors import SourceRejectedError, SourceUnavailableError
-from connector.intake.pipeline import get_cursor, pull_channel
 from connector.intake.normalize import Normalizer
+from connector.intake.pipeline import get_cursor, pull_channel
 from connector.store.db import Store
 from connector.store.models import Complaint, IntakeItem, QuarantineItem
 
@@ -50,12 +50,21 @@ def test_a_full_walk_takes_every_record_once_and_sets_the_cursor(tmp_path):
         good, bad = expected(sim)
         now = tally(store)
         assert now["refs"] == good and now["q_refs"] == bad
-        assert stats.accepted == len(good) and stats.quarantined == len(bad) and stats.duplicates == 0
-        newest = max(datetime.strptime(r["diperbarui_pada"], "%Y-%m-%d %H:%M:%S") for r in sim.updated_since(None))
+        assert (
+            stats.accepted == len(good) and stats.quarantined == len(bad) and stats.duplicates == 0
+        )
+        newest = max(
+            datetime.strptime(r["diperbarui_pada"], "%Y-%m-%d %H:%M:%S")
+            for r in sim.updated_since(None)
+        )
         cursor = datetime.fromisoformat(now["cursor"])
-        assert 0 < (newest.replace(tzinfo=channel.tz) - cursor).total_seconds() <= 300  # newest minus the overlap
+        assert (
+            0 < (newest.replace(tzinfo=channel.tz) - cursor).total_seconds() <= 300
+        )  # newest minus the overlap
         again = pull_channel(store, channel, normalize)
-        assert again.accepted == again.quarantined == 0  # only the overlap window came back, as repeats
+        assert (
+            again.accepted == again.quarantined == 0
+        )  # only the overlap window came back, as repeats
         assert again.received == again.duplicates
 
 
@@ -63,9 +72,13 @@ def test_an_incremental_pull_brings_new_and_changed_records_only(tmp_path):
     with running_portal(complaints=60) as (sim, server):
         store, channel, normalize = setup(tmp_path, server.url)
         pull_channel(store, channel, normalize)
-        new_ids = requests.post(server.url + "/_sim/records", json={"count": 5}, timeout=5).json()["ids"]
+        new_ids = requests.post(server.url + "/_sim/records", json={"count": 5}, timeout=5).json()[
+            "ids"
+        ]
         changed = sorted(expected(sim)[0])[0]
-        requests.post(f"{server.url}/_sim/records/{changed}/touch", json={"status": "proses"}, timeout=5)
+        requests.post(
+            f"{server.url}/_sim/records/{changed}/touch", json={"status": "proses"}, timeout=5
+        )
         stats = pull_channel(store, channel, normalize)
         assert stats.accepted == 5 and stats.revisions == 1
         assert {str(i) for i in new_ids} <= tally(store)["refs"]
@@ -118,7 +131,9 @@ def test_a_record_edited_during_the_walk_does_not_hide_the_records_behind_it(tmp
         moved = first_page[2]["id"]
         pull_channel(store, EditDuringWalk(channel, server.url, moved), normalize)
         cursor = datetime.fromisoformat(tally(store)["cursor"])
-        first_time = datetime.strptime(first_page[2]["diperbarui_pada"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=channel.tz)
+        first_time = datetime.strptime(
+            first_page[2]["diperbarui_pada"], "%Y-%m-%d %H:%M:%S"
+        ).replace(tzinfo=channel.tz)
         assert cursor <= first_time  # held back to before the edited record's old place
         pull_channel(store, channel, normalize)
         assert tally(store)["refs"] == expected(sim)[0]
@@ -127,8 +142,10 @@ def test_a_record_edited_during_the_walk_does_not_hide_the_records_behind_it(tmp
 def test_next_link_paging(tmp_path):
     profile = tmp_path / "next-link.yaml"
     text = (V2_PROFILE.parent.parent.parent / "mappings" / "laporpaman.yaml").read_text()
-    text = text.replace("    style: page_number\n    page_param: page\n    first_page: 1\n    last_page: meta.last_page\n",
-                        "    style: next_link\n    next_link: links.next\n")
+    text = text.replace(
+        "    style: page_number\n    page_param: page\n    first_page: 1\n    last_page: meta.last_page\n",
+        "    style: next_link\n    next_link: links.next\n",
+    )
     assert "next_link: links.next" in text
     profile.write_text(text)
     with running_portal(complaints=70) as (sim, server):
@@ -139,16 +156,29 @@ def test_next_link_paging(tmp_path):
 
 def test_another_portal_shape_is_onboarded_with_a_profile_alone(tmp_path):
     with running_portal(complaints=90) as (sim, server):
-        store, channel, normalize = setup(tmp_path, server.url, profile=str(V2_PROFILE), page_size=20,
-                                          credentials={"api_key": PORTAL_TOKEN, "token": None})
+        store, channel, normalize = setup(
+            tmp_path,
+            server.url,
+            profile=str(V2_PROFILE),
+            page_size=20,
+            credentials={"api_key": PORTAL_TOKEN, "token": None},
+        )
         pull_channel(store, channel, normalize)
         good, bad = expected(sim)
         now = tally(store)
-        assert now["refs"] == {f"KS-{i}" for i in good} and now["q_refs"] == {f"KS-{i}" for i in bad}
+        assert now["refs"] == {f"KS-{i}" for i in good} and now["q_refs"] == {
+            f"KS-{i}" for i in bad
+        }
         with store.transaction() as s:
-            report = s.scalars(select(Complaint).where(Complaint.source_ref == f"KS-{min(good)}")).one().report
+            report = (
+                s.scalars(select(Complaint).where(Complaint.source_ref == f"KS-{min(good)}"))
+                .one()
+                .report
+            )
         record = sim.get(int(min(good)))
-        assert report["title"] == record["judul"].strip() and report["privacy"]["anonymous"] == (record["anonim"] == "ya")
+        assert report["title"] == record["judul"].strip() and report["privacy"]["anonymous"] == (
+            record["anonim"] == "ya"
+        )
         assert report["submitted_at"].endswith("+08:00")
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select, text
 
 from connector import audit
 from connector.cli.main import main
-from connector.reconcile.reconciler import KINDS, Reconciler
 from connector.ops.retention import ERASED_TEXT, apply
+from connector.reconcile.reconciler import KINDS, Reconciler
 from connector.store.models import (
     AuditEntry,
     Complaint,
@@ -36,8 +36,14 @@ def _citizen_message(connector) -> int:
     """A citizen's answer on the first report (as the email and SMS channels store them)."""
     with connector.store.transaction() as s:
         complaint = s.scalars(select(Complaint).order_by(Complaint.id)).first()
-        row = StatusUpdate(update_id="laporpaman/balasan/1", complaint_id=complaint.id, origin="region", occurred_at=utcnow(),
-                           state="applied", payload={"actor": "pelapor", "message": "Jalan di depan rumah saya masih rusak."})
+        row = StatusUpdate(
+            update_id="laporpaman/balasan/1",
+            complaint_id=complaint.id,
+            origin="region",
+            occurred_at=utcnow(),
+            state="applied",
+            payload={"actor": "pelapor", "message": "Jalan di depan rumah saya masih rusak."},
+        )
         s.add(row)
         s.flush()
         return row.id
@@ -46,7 +52,9 @@ def _citizen_message(connector) -> int:
 def test_erasure_removes_personal_data_and_keeps_the_chain_verifiable(world):
     connector = world
     message_id = _citizen_message(connector)
-    Reconciler(connector.store, connector.hub, connector.hub_sync).run()  # the hub holds a checkpoint of the chain
+    Reconciler(
+        connector.store, connector.hub, connector.hub_sync
+    ).run()  # the hub holds a checkpoint of the chain
     with connector.store.transaction() as s:
         before = {c.id: (c.content_hash, c.report) for c in s.scalars(select(Complaint))}
         hashes = {i.id: i.payload_sha256 for i in s.scalars(select(IntakeItem))}
@@ -59,7 +67,11 @@ def test_erasure_removes_personal_data_and_keeps_the_chain_verifiable(world):
 
     with connector.store.transaction() as s:
         for item in s.scalars(select(IntakeItem)):
-            assert item.payload == b"" and item.erased_at is not None and item.payload_sha256 == hashes[item.id]
+            assert (
+                item.payload == b""
+                and item.erased_at is not None
+                and item.payload_sha256 == hashes[item.id]
+            )
         for c in s.scalars(select(Complaint)):
             assert "complainant" not in c.report and c.erased_at is not None
             assert c.content_hash == before[c.id][0]  # what was delivered stays provable
@@ -80,7 +92,10 @@ def test_erasure_removes_personal_data_and_keeps_the_chain_verifiable(world):
 
 
 def test_any_other_change_to_an_intake_row_is_still_refused(world):
-    with pytest.raises(Exception, match="(?i)immutable|not allowed|only"), world.store.transaction() as s:
+    with (
+        pytest.raises(Exception, match="(?i)immutable|not allowed|only"),
+        world.store.transaction() as s,
+    ):
         s.execute(text("UPDATE intake_items SET external_id = 'diubah' WHERE id = 1"))
 
 
@@ -89,10 +104,30 @@ def test_senders_of_finished_sms_parts_are_replaced_by_a_hash(world):
     long_ago = utcnow() - timedelta(days=400)
     with connector.store.transaction() as s:
         intake_id = s.scalars(select(IntakeItem.id)).first()
-        s.add_all([MessagePart(channel_id="sms", sender="+6281234567890", ref=7, total=2, seq=1, intake_id=intake_id,
-                               received_at=long_ago, state="combined"),
-                   MessagePart(channel_id="sms", sender="+6281234567891", ref=8, total=2, seq=1, intake_id=intake_id,
-                               received_at=long_ago, state="waiting")])
+        s.add_all(
+            [
+                MessagePart(
+                    channel_id="sms",
+                    sender="+6281234567890",
+                    ref=7,
+                    total=2,
+                    seq=1,
+                    intake_id=intake_id,
+                    received_at=long_ago,
+                    state="combined",
+                ),
+                MessagePart(
+                    channel_id="sms",
+                    sender="+6281234567891",
+                    ref=8,
+                    total=2,
+                    seq=1,
+                    intake_id=intake_id,
+                    received_at=long_ago,
+                    state="waiting",
+                ),
+            ]
+        )
     apply(connector.store, 365, None)
     with connector.store.transaction() as s:
         senders = {p.state: p.sender for p in s.scalars(select(MessagePart))}
@@ -103,6 +138,9 @@ def test_senders_of_finished_sms_parts_are_replaced_by_a_hash(world):
 def test_the_retention_command_reports_what_it_erased(world):
     result = CliRunner().invoke(main, ["retention", "-c", str(world.config.path)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "erased: 0 raw payload(s), 0 complainant identity(ies), 0 citizen message(s)"
+    assert (
+        result.output.strip()
+        == "erased: 0 raw payload(s), 0 complainant identity(ies), 0 citizen message(s)"
+    )
     with world.store.transaction() as s:
         assert all(json.loads(i.payload) for i in s.scalars(select(IntakeItem)))

@@ -56,17 +56,37 @@ def test_problems_name_json_paths_and_list_everything():
 
 
 def test_personal_values_are_never_quoted_in_problems():
-    report = make_report("A-1", complainant={"name": "Siti", "phone": "0812-3456", "email": "siti@@mail", "id_number": "63710"})
+    report = make_report(
+        "A-1",
+        complainant={
+            "name": "Siti",
+            "phone": "0812-3456",
+            "email": "siti@@mail",
+            "id_number": "63710",
+        },
+    )
     messages = " ".join(str(p) for p in problems(report, "report"))
-    assert "$.complainant.phone" in messages and "$.complainant.email" in messages and "$.complainant.id_number" in messages
+    assert (
+        "$.complainant.phone" in messages
+        and "$.complainant.email" in messages
+        and "$.complainant.id_number" in messages
+    )
     for secret in ("0812-3456", "siti@@mail", "63710"):
         assert secret not in messages
 
 
 def test_a_status_update_needs_a_status_or_a_message():
-    update = {"schema_version": "1", "update_id": "hub-1", "tracking_id": "1000001", "origin": {"side": "hub"},
-              "actor": "admin_nasional", "occurred_at": "2026-03-13T10:00:00+08:00"}
+    update = {
+        "schema_version": "1",
+        "update_id": "hub-1",
+        "tracking_id": "1000001",
+        "origin": {"side": "hub"},
+        "actor": "admin_nasional",
+        "occurred_at": "2026-03-13T10:00:00+08:00",
+    }
     assert problems(update, "status-update") != []
     assert problems({**update, "status": "terverifikasi"}, "status-update") == []
     assert problems({**update, "message": "Sedang ditindaklanjuti"}, "status-update") == []
-    assert [p.path for p in problems({**update, "status": "proses"}, "status-update")] == ["$.status"]
+    assert [p.path for p in problems({**update, "status": "proses"}, "status-update")] == [
+        "$.status"
+    ]

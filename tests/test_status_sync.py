@@ -30,12 +30,16 @@ def world(tmp_path):
 
 def fresh_records(sim, n):
     """Records still 'baru' with no follow-ups: a clean start for a scenario."""
-    return [r["id"] for r in sim.updated_since(None) if r["status"] == "baru" and not r["tanggapan"]][:n]
+    return [
+        r["id"] for r in sim.updated_since(None) if r["status"] == "baru" and not r["tanggapan"]
+    ][:n]
 
 
 def tracking_of(connector, record_id) -> str:
     with connector.store.transaction() as s:
-        return s.scalars(select(Complaint.tracking_id).where(Complaint.source_ref == str(record_id))).one()
+        return s.scalars(
+            select(Complaint.tracking_id).where(Complaint.source_ref == str(record_id))
+        ).one()
 
 
 def complaint(connector, record_id) -> Complaint:
@@ -52,12 +56,18 @@ def test_national_decisions_reach_the_portal_and_local_follow_ups_reach_the_hub(
     [rid] = fresh_records(sim, 1)
     tid = tracking_of(connector, rid)
     assert act(hub, tid, "terverifikasi", "Laporan sudah diverifikasi.").status_code == 201
-    assert act(hub, tid, "didisposisikan", "Diteruskan ke Dinas PUPR Kota Banjarbaru.").status_code == 201
+    assert (
+        act(hub, tid, "didisposisikan", "Diteruskan ke Dinas PUPR Kota Banjarbaru.").status_code
+        == 201
+    )
     drain(connector)
     record = sim.get(rid)
     assert record["status"] == "proses"  # didisposisikan → proses
     pushed = [t for t in record["tanggapan"] if t["ref"]]
-    assert [t["isi"] for t in pushed] == ["Laporan sudah diverifikasi.", "Diteruskan ke Dinas PUPR Kota Banjarbaru."]
+    assert [t["isi"] for t in pushed] == [
+        "Laporan sudah diverifikasi.",
+        "Diteruskan ke Dinas PUPR Kota Banjarbaru.",
+    ]
     assert complaint(connector, rid).status == "didisposisikan"
 
     local_follow_up(portal, rid, "Lubang jalan sudah ditambal hari ini.", "proses")
@@ -65,7 +75,9 @@ def test_national_decisions_reach_the_portal_and_local_follow_ups_reach_the_hub(
     view = hub_report(hub, tid)
     assert view["status"] == "ditindaklanjuti"
     region = [u for u in view["updates"] if u["origin"]["side"] == "region"]
-    assert [u["message"] for u in region] == ["Lubang jalan sudah ditambal hari ini."]  # our pushes never came back
+    assert [u["message"] for u in region] == [
+        "Lubang jalan sudah ditambal hari ini."
+    ]  # our pushes never came back
 
     local_follow_up(portal, rid, "Pekerjaan selesai, silakan dicek.", "selesai")
     drain(connector)
@@ -77,18 +89,25 @@ def test_national_decisions_reach_the_portal_and_local_follow_ups_reach_the_hub(
 def test_an_illegal_transition_is_dead_lettered_blocks_only_its_report_and_discard_frees_it(world):
     hub_app, hub, sim, portal, connector = world
     bad, good = fresh_records(sim, 2)
-    requests.post(f"{portal.url}/_sim/records/{bad}/status", json={"status": "selesai"}, timeout=5)  # belum_terverifikasi → selesai
+    requests.post(
+        f"{portal.url}/_sim/records/{bad}/status", json={"status": "selesai"}, timeout=5
+    )  # belum_terverifikasi → selesai
     local_follow_up(portal, good, "Sudah ditangani petugas.", "proses")
     drain(connector)
     assert hub_report(hub, tracking_of(connector, good))["status"] == "ditindaklanjuti"
     listed = dlq(connector, "list")
     [line] = [ln for ln in listed.output.splitlines() if f"laporpaman/{bad}" in ln]
-    assert "hub_illegal_transition" in line and "belum_terverifikasi → selesai is not an allowed transition" in line
+    assert (
+        "hub_illegal_transition" in line
+        and "belum_terverifikasi → selesai is not an allowed transition" in line
+    )
     ref = line.split("\t")[0]
 
     local_follow_up(portal, bad, "Mohon maaf, status tadi keliru.", "proses")
     drain(connector)
-    assert hub_report(hub, tracking_of(connector, bad))["status"] == "belum_terverifikasi"  # waits behind the dead one
+    assert (
+        hub_report(hub, tracking_of(connector, bad))["status"] == "belum_terverifikasi"
+    )  # waits behind the dead one
     assert dlq(connector, "discard", ref).exit_code == 0
     drain(connector)
     assert hub_report(hub, tracking_of(connector, bad))["status"] == "ditindaklanjuti"
@@ -102,8 +121,12 @@ def test_unmapped_local_codes_and_unknown_tracking_ids_are_parked_and_the_rest_f
     # a report the hub has but this connector never sent (e.g. a store restored from an old backup)
     stranger = dict(complaint(connector, fine).report)
     stranger["source"] = {**stranger["source"], "source_ref": "dari-cadangan-lama"}
-    created = requests.post(f"{hub.url}/api/v1/reports:batch", json={"reports": [stranger]},
-                            headers={"Authorization": f"Bearer {KALSEL_TOKEN}"}, timeout=5).json()["results"][0]
+    created = requests.post(
+        f"{hub.url}/api/v1/reports:batch",
+        json={"reports": [stranger]},
+        headers={"Authorization": f"Bearer {KALSEL_TOKEN}"},
+        timeout=5,
+    ).json()["results"][0]
     act(hub, created["tracking_id"], "terverifikasi", "Diverifikasi.")
     drain(connector)
     assert hub_report(hub, tracking_of(connector, fine))["status"] == "ditindaklanjuti"
@@ -120,19 +143,32 @@ def test_while_the_portal_is_down_national_updates_wait_and_arrive_in_order(worl
     hub_app, hub, sim, portal, connector = world
     [rid] = fresh_records(sim, 1)
     tid = tracking_of(connector, rid)
-    made = [act(hub, tid, s, m).json()["update"]["update_id"] for s, m in [
-        ("terverifikasi", "Diverifikasi."), ("didisposisikan", "Diteruskan ke Dinas Kesehatan."),
-        ("ditindaklanjuti", "Puskesmas sudah menambah jam layanan.")]]
+    made = [
+        act(hub, tid, s, m).json()["update"]["update_id"]
+        for s, m in [
+            ("terverifikasi", "Diverifikasi."),
+            ("didisposisikan", "Diteruskan ke Dinas Kesehatan."),
+            ("ditindaklanjuti", "Puskesmas sudah menambah jam layanan."),
+        ]
+    ]
     sim.set_fault(503, times=10_000)
     connector.cycle()
     connector.cycle()
     with connector.store.transaction() as s:
-        pushes = s.scalars(select(OutboxItem).where(OutboxItem.target == "channel:laporpaman",
-                                                    OutboxItem.complaint_id == complaint(connector, rid).id)).all()
+        pushes = s.scalars(
+            select(OutboxItem).where(
+                OutboxItem.target == "channel:laporpaman",
+                OutboxItem.complaint_id == complaint(connector, rid).id,
+            )
+        ).all()
         assert len(pushes) == 3 and {p.state for p in pushes} == {"pending"}
-        assert pushes[0].last_error_code == "source_unavailable" and pushes[1].attempts == 0  # the rest wait in line
+        assert (
+            pushes[0].last_error_code == "source_unavailable" and pushes[1].attempts == 0
+        )  # the rest wait in line
     assert [t for t in sim.get(rid)["tanggapan"] if t["ref"]] == []
     sim.clear_fault()
     drain(connector)
     assert [t["ref"] for t in sim.get(rid)["tanggapan"] if t["ref"]] == made
-    assert sim.get(rid)["status"] == "proses" and complaint(connector, rid).status == "ditindaklanjuti"
+    assert (
+        sim.get(rid)["status"] == "proses" and complaint(connector, rid).status == "ditindaklanjuti"
+    )

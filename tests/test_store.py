@@ -14,13 +14,12 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from test_profile import GOOD
 
-from connector.outbox import queue as outbox
-from lapor_exchange.canonical import canonical_json
 from connector.channels.base import RawItem
 from connector.errors import describe
+from connector.intake.normalize import Normalizer
 from connector.intake.pipeline import get_cursor, ingest, set_cursor
 from connector.mapping.profile import Profile
-from connector.intake.normalize import Normalizer
+from connector.outbox import queue as outbox
 from connector.store.models import (
     Base,
     Complaint,
@@ -29,13 +28,16 @@ from connector.store.models import (
     QuarantineItem,
 )
 from connector.timeutil import utcnow
+from lapor_exchange.canonical import canonical_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def normalize():
-    return Normalizer(Profile.load(ROOT / "mappings" / "laporpaman.yaml"), "kalsel", ZoneInfo("Asia/Makassar"))
+    return Normalizer(
+        Profile.load(ROOT / "mappings" / "laporpaman.yaml"), "kalsel", ZoneInfo("Asia/Makassar")
+    )
 
 
 def item(ref, **changes):
@@ -53,11 +55,15 @@ def count(session, model, *where):
 
 def test_migrations_build_exactly_the_models(store):
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     assert diff == []
 
 
-@pytest.mark.parametrize("statement", ["UPDATE intake_items SET payload = :junk", "DELETE FROM intake_items"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE intake_items SET payload = :junk", "DELETE FROM intake_items"]
+)
 def test_the_database_refuses_to_change_or_remove_raw_intake(store, normalize, statement):
     with store.transaction() as session:
         ingest(session, "laporpaman", [item(1)], normalize)
@@ -73,8 +79,10 @@ def test_database_errors_never_show_row_values(store, normalize):
         ingest(session, "laporpaman", [item(1)], normalize)
     with pytest.raises(DBAPIError) as caught:
         with store.transaction() as session:
-            session.execute(text("INSERT INTO cursors (channel_id, value, updated_at) VALUES (:a, :b, :c)"),
-                            [{"a": "x", "b": "Siti Aminah 081234567890", "c": None}])
+            session.execute(
+                text("INSERT INTO cursors (channel_id, value, updated_at) VALUES (:a, :b, :c)"),
+                [{"a": "x", "b": "Siti Aminah 081234567890", "c": None}],
+            )
     assert "081234567890" not in describe(caught.value)
     assert describe(caught.value).startswith("database error IntegrityError")
 
@@ -94,10 +102,17 @@ def test_intake_writes_raw_item_complaint_and_outbox_row_together(store, normali
         assert count(session, Complaint) == 2
         assert count(session, OutboxItem, OutboxItem.state == "pending") == 2
         q = session.scalars(select(QuarantineItem)).one()
-        assert q.external_id == "3" and q.problems == [{"path": "$.body", "message": "is missing or empty", "source": "isi"}]
+        assert q.external_id == "3" and q.problems == [
+            {"path": "$.body", "message": "is missing or empty", "source": "isi"}
+        ]
         complaint = session.scalars(select(Complaint).where(Complaint.source_ref == "1")).one()
-        assert complaint.report["source"] == {"connector_id": "kalsel", "channel_id": "laporpaman", "channel": "portal",
-                                              "source_ref": "1", "received_at": complaint.report["source"]["received_at"]}
+        assert complaint.report["source"] == {
+            "connector_id": "kalsel",
+            "channel_id": "laporpaman",
+            "channel": "portal",
+            "source_ref": "1",
+            "received_at": complaint.report["source"]["received_at"],
+        }
         raw = session.scalars(select(IntakeItem).where(IntakeItem.external_id == "1")).one()
         assert json.loads(raw.payload)["judul"] == GOOD["judul"]
 
@@ -108,21 +123,31 @@ def test_a_failed_transaction_leaves_nothing_behind(store, normalize):
             ingest(session, "laporpaman", [item(1), item(2)], normalize)
             raise RuntimeError("crash before commit")
     with store.transaction() as session:
-        assert count(session, IntakeItem) == count(session, Complaint) == count(session, OutboxItem) == 0
+        assert (
+            count(session, IntakeItem)
+            == count(session, Complaint)
+            == count(session, OutboxItem)
+            == 0
+        )
 
 
 def test_repeats_are_dropped_and_new_versions_kept_as_revisions(store, normalize):
     with store.transaction() as session:
         ingest(session, "laporpaman", [item(1), item(2)], normalize)
     with store.transaction() as session:
-        stats = ingest(session, "laporpaman", [item(1), item(2), item(2), item(1, status="proses")], normalize)
+        stats = ingest(
+            session, "laporpaman", [item(1), item(2), item(2), item(1, status="proses")], normalize
+        )
     assert (stats.duplicates, stats.revisions, stats.accepted) == (3, 1, 0)
     with store.transaction() as session:
         assert count(session, Complaint) == 2
         assert count(session, OutboxItem, OutboxItem.kind == "report") == 2
         assert count(session, IntakeItem, IntakeItem.outcome == "revision") == 1
         # the revision's local status change (baru → proses) is queued for the hub as an update
-        assert stats.updates == 1 and count(session, OutboxItem, OutboxItem.kind == "status_update") == 1
+        assert (
+            stats.updates == 1
+            and count(session, OutboxItem, OutboxItem.kind == "status_update") == 1
+        )
 
 
 def test_the_same_record_twice_in_one_batch_is_one_complaint(store, normalize):
@@ -166,7 +191,11 @@ def test_claims_take_due_rows_once_and_expired_leases_come_back(store, normalize
     assert len(first) == 3 and len(second) == 2 and not set(first) & set(second)
     with store.transaction() as session:
         assert outbox.claim(session, "w3", 10, lease_s=60) == []
-        session.execute(update(OutboxItem).where(OutboxItem.id == first[0]).values(lease_until=utcnow() - timedelta(seconds=1)))
+        session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == first[0])
+            .values(lease_until=utcnow() - timedelta(seconds=1))
+        )
     with store.transaction() as session:
         again = outbox.claim(session, "w3", 10, lease_s=60)
         assert [r.id for r in again] == [first[0]] and again[0].attempts == 2

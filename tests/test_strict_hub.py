@@ -74,7 +74,9 @@ def test_an_unknown_field_is_rejected_at_its_path_and_the_other_reports_are_take
     assert rejected["outcome"] == "rejected" and rejected["tracking_id"] is None
     assert [e["path"] for e in rejected["errors"]] == ["$.nickname"]
     assert list(hub.reports) == [created["tracking_id"]]
-    assert hub.problems() == ["POST /api/v1/reports:batch item 1: rejected: $.nickname: is not a known field"]
+    assert hub.problems() == [
+        "POST /api/v1/reports:batch item 1: rejected: $.nickname: is not a known field"
+    ]
 
 
 def test_a_blank_title_is_rejected(hub):
@@ -91,15 +93,32 @@ def test_a_report_in_another_connectors_name_is_rejected_at_its_connector_id(hub
 
 
 def test_an_unknown_query_parameter_is_refused_and_recorded(hub):
-    message = refused(call(hub, "GET", "/reports", params={"limit": 5, "since": "x"}), 400, "bad_request")
+    message = refused(
+        call(hub, "GET", "/reports", params={"limit": 5, "since": "x"}), 400, "bad_request"
+    )
     assert "since" in message
     assert hub.problems() == [f"GET /api/v1/reports → 400 bad_request: {message}"]
 
 
-@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "1001"}, {"limit": "ten"}, {"after": "a b"},
-                                    {"limit": ["1", "2"]}, {"channel_id": "Bad Channel"}],
-                         ids=["limit-0", "limit-1001", "limit-text", "after-not-tracking-id", "limit-twice",
-                              "channel-id-shape"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "0"},
+        {"limit": "1001"},
+        {"limit": "ten"},
+        {"after": "a b"},
+        {"limit": ["1", "2"]},
+        {"channel_id": "Bad Channel"},
+    ],
+    ids=[
+        "limit-0",
+        "limit-1001",
+        "limit-text",
+        "after-not-tracking-id",
+        "limit-twice",
+        "channel-id-shape",
+    ],
+)
 def test_a_query_parameter_outside_its_schema_is_400(hub, params):
     refused(call(hub, "GET", "/reports", params=params), 400, "bad_request")
 
@@ -112,17 +131,35 @@ def test_a_call_without_a_known_token_is_401(hub, token):
     assert hub.reports == {}
 
 
-@pytest.mark.parametrize("body, status, code", [
-    (b'{"reports": [', 400, "bad_request"),
-    (b"[]", 400, "bad_request"),
-    (b'{"reports": [1]}', 400, "bad_request"),
-    (b'{"reports": [], "more": 1}', 400, "bad_request"),
-    (b'{"reports": [{}], "reports": [{}]}', 400, "bad_request"),
-    (b'{"reports": [NaN]}', 400, "bad_request"),
-    (b'{"reports": []}', 422, "batch_size"),
-], ids=["not-json", "array", "item-not-object", "unknown-member", "repeated-member", "nan", "empty"])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        (b'{"reports": [', 400, "bad_request"),
+        (b"[]", 400, "bad_request"),
+        (b'{"reports": [1]}', 400, "bad_request"),
+        (b'{"reports": [], "more": 1}', 400, "bad_request"),
+        (b'{"reports": [{}], "reports": [{}]}', 400, "bad_request"),
+        (b'{"reports": [NaN]}', 400, "bad_request"),
+        (b'{"reports": []}', 422, "batch_size"),
+    ],
+    ids=[
+        "not-json",
+        "array",
+        "item-not-object",
+        "unknown-member",
+        "repeated-member",
+        "nan",
+        "empty",
+    ],
+)
 def test_a_malformed_batch_is_refused_with_the_documented_status(hub, body, status, code):
-    refused(call(hub, "POST", "/reports:batch", data=body, headers={"Content-Type": "application/json"}), status, code)
+    refused(
+        call(
+            hub, "POST", "/reports:batch", data=body, headers={"Content-Type": "application/json"}
+        ),
+        status,
+        code,
+    )
     assert hub.self_errors == []
 
 
@@ -143,9 +180,16 @@ def test_a_body_larger_than_the_hub_takes_is_413():
         assert hub.reports == {}
 
 
-@pytest.mark.parametrize("offered", [(), (capabilities.UPDATES_FEED,),
-                                     (capabilities.STATUS_PUSH, capabilities.STATISTICS), capabilities.OPTIONAL],
-                         ids=["core", "feed", "push-and-stats", "all"])
+@pytest.mark.parametrize(
+    "offered",
+    [
+        (),
+        (capabilities.UPDATES_FEED,),
+        (capabilities.STATUS_PUSH, capabilities.STATISTICS),
+        capabilities.OPTIONAL,
+    ],
+    ids=["core", "feed", "push-and-stats", "all"],
+)
 def test_it_serves_and_lists_exactly_the_operations_it_offers(offered):
     hub = StrictHub(TOKENS, capabilities=offered)
     with hub.serve():
@@ -160,7 +204,9 @@ def test_it_serves_and_lists_exactly_the_operations_it_offers(offered):
 
 def test_another_connectors_report_is_404(hub):
     [result] = deliver(hub, make_report("LP-1"))
-    refused(call(hub, "GET", f"/reports/{result['tracking_id']}", token=KALTIM_TOKEN), 404, "not_found")
+    refused(
+        call(hub, "GET", f"/reports/{result['tracking_id']}", token=KALTIM_TOKEN), 404, "not_found"
+    )
     refused(call(hub, "GET", "/reports/no such id"), 404, "not_found")
 
 
@@ -174,16 +220,23 @@ def test_requests_and_problems_are_recorded_but_deliberate_probes_are_not_proble
     assert [(r["method"], r["path"], r["status"], r["code"], r["probe"]) for r in hub.requests] == [
         ("GET", "/api/v1/reports", 401, "unauthorized", False),
         ("GET", "/api/v1/reports", 401, "unauthorized", True),
-        ("POST", "/api/v1/reports:batch", 200, None, False)]
+        ("POST", "/api/v1/reports:batch", 200, None, False),
+    ]
     assert len(hub.rejected) == 1
-    assert hub.problems() == ["GET /api/v1/reports → 401 unauthorized: send Authorization: Bearer "
-                              "<a token this hub issued>"]
+    assert hub.problems() == [
+        "GET /api/v1/reports → 401 unauthorized: send Authorization: Bearer "
+        "<a token this hub issued>"
+    ]
 
 
 def test_a_conflict_is_a_problem_and_nothing_is_overwritten(hub):
     [first] = deliver(hub, make_report("LP-1"))
     [second] = deliver(hub, make_report("LP-1", title="Judul lain"))
-    assert (second["outcome"], second["tracking_id"], second["errors"]) == ("conflict", first["tracking_id"], [])
+    assert (second["outcome"], second["tracking_id"], second["errors"]) == (
+        "conflict",
+        first["tracking_id"],
+        [],
+    )
     assert hub.reports[first["tracking_id"]]["report"] == make_report("LP-1")
     assert hub.problems() == ["POST /api/v1/reports:batch item 0: conflict"]
 
@@ -208,7 +261,11 @@ def test_an_answer_that_breaks_the_document_is_a_self_error_answered_500():
 
 def test_tracking_ids_are_prefixed_never_plain_digits(hub):
     results = deliver(hub, make_report("LP-1"), make_report("LP-2"), make_report("LP-1"))
-    assert [r["tracking_id"] for r in results] == ["LPR-0000000001", "LPR-0000000002", "LPR-0000000001"]
+    assert [r["tracking_id"] for r in results] == [
+        "LPR-0000000001",
+        "LPR-0000000002",
+        "LPR-0000000001",
+    ]
     assert [r["outcome"] for r in results] == ["created", "created", "duplicate"]
     other = StrictHub(TOKENS, tracking_prefix="KS.2026.")
     with other.serve():
@@ -216,13 +273,19 @@ def test_tracking_ids_are_prefixed_never_plain_digits(hub):
 
 
 def test_a_stored_report_is_exactly_as_received_with_its_hash(hub):
-    sent = make_report("LP-1", source={**make_report()["source"], "source_ref": "LP-1", "portal": {"rev": 3}})
+    sent = make_report(
+        "LP-1", source={**make_report()["source"], "source_ref": "LP-1", "portal": {"rev": 3}}
+    )
     sent["location"]["lat"] = -3.4425
     [result] = deliver(hub, sent)
     stored = documented(call(hub, "GET", f"/reports/{result['tracking_id']}"), "StoredReport")
     assert stored["report"] == sent and list(stored["report"]) == list(sent)
     assert stored["content_hash"] == content_hash(sent)
-    assert (stored["status"], stored["status_at"], stored["updates"]) == ("belum_terverifikasi", None, [])
+    assert (stored["status"], stored["status_at"], stored["updates"]) == (
+        "belum_terverifikasi",
+        None,
+        [],
+    )
 
 
 def test_pages_walk_every_report_once_and_find_one_by_its_key(hub):
@@ -230,15 +293,21 @@ def test_pages_walk_every_report_once_and_find_one_by_its_key(hub):
     deliver(hub, make_report("KT-1", connector_id="kaltim"), token=KALTIM_TOKEN)
     seen, after = [], None
     while True:
-        page = documented(call(hub, "GET", "/reports", params={"limit": 2, **({"after": after} if after else {})}),
-                          "ReportPage")
+        page = documented(
+            call(
+                hub, "GET", "/reports", params={"limit": 2, **({"after": after} if after else {})}
+            ),
+            "ReportPage",
+        )
         assert all("updates" not in r for r in page["reports"])
         seen += [r["tracking_id"] for r in page["reports"]]
         if (after := page["next_after"]) is None:
             break
     assert seen == ids
-    found = documented(call(hub, "GET", "/reports", params={"channel_id": "laporpaman", "source_ref": "LP-3"}),
-                       "ReportPage")
+    found = documented(
+        call(hub, "GET", "/reports", params={"channel_id": "laporpaman", "source_ref": "LP-3"}),
+        "ReportPage",
+    )
     assert [r["tracking_id"] for r in found["reports"]] == [ids[3]] and found["next_after"] is None
     refused(call(hub, "GET", "/reports", params={"after": "LPR-0000000099"}), 400, "bad_request")
 
@@ -253,7 +322,9 @@ def test_act_feeds_the_feed_and_the_history(hub):
     assert acted["update"]["origin"] == {"side": "hub"} and acted["update"]["seq"] == 1
     stored = documented(call(hub, "GET", f"/reports/{tracking_id}"), "StoredReport")
     assert stored["status"] == "terverifikasi"
-    assert [(u["update_id"], u["outcome"]) for u in stored["updates"]] == [(acted["update"]["update_id"], "applied")]
+    assert [(u["update_id"], u["outcome"]) for u in stored["updates"]] == [
+        (acted["update"]["update_id"], "applied")
+    ]
     after_it = documented(call(hub, "GET", "/updates", params={"after": 1}), "FeedPage")
     assert after_it == {"updates": [], "next_after": None}
     assert documented(call(hub, "GET", "/updates", token=KALTIM_TOKEN), "FeedPage")["updates"] == []
@@ -285,7 +356,9 @@ def test_region_updates_are_judged_by_the_transitions_and_the_later_wins_rule(hu
         make_update(tid, "u1", status="terverifikasi", occurred_at="2025-03-05T10:00:00+08:00"),
         make_update(tid, "u2", status="tunda", occurred_at="2025-03-04T10:00:00+08:00"),
         make_update(tid, "u3", status="terverifikasi", occurred_at="2025-03-06T10:00:00+08:00"),
-        make_update(tid, "u4", status="belum_terverifikasi", occurred_at="2025-03-07T10:00:00+08:00"),
+        make_update(
+            tid, "u4", status="belum_terverifikasi", occurred_at="2025-03-07T10:00:00+08:00"
+        ),
         make_update(tid, "u1", status="terverifikasi", occurred_at="2025-03-05T10:00:00+08:00"),
         make_update(tid, "u1", message="lain", occurred_at="2025-03-05T10:00:00+08:00"),
         make_update("LPR-0000000099", "u5", message="Halo"),
@@ -295,8 +368,18 @@ def test_region_updates_are_judged_by_the_transitions_and_the_later_wins_rule(hu
     ]
     response = call(hub, "POST", "/updates:batch", json={"updates": updates})
     results = documented(response, "UpdateBatchResult")["results"]
-    assert [r["outcome"] for r in results] == ["applied", "stale", "noop", "illegal_transition", "duplicate",
-                                               "conflict", "unknown_report", "rejected", "rejected", "rejected"]
+    assert [r["outcome"] for r in results] == [
+        "applied",
+        "stale",
+        "noop",
+        "illegal_transition",
+        "duplicate",
+        "conflict",
+        "unknown_report",
+        "rejected",
+        "rejected",
+        "rejected",
+    ]
     paths = [e["path"] for r in results[7:] for e in r["errors"]]
     assert paths == ["$.origin.side", "$.origin.connector_id", "$.actor"]
     assert results[3]["status"] == "terverifikasi" and results[6]["status"] is None
@@ -306,11 +389,19 @@ def test_region_updates_are_judged_by_the_transitions_and_the_later_wins_rule(hu
 
 def test_digests_and_buckets_are_the_contracts_over_its_reports(hub):
     deliver(hub, *(make_report(f"LP-{n}") for n in range(20)))
-    entries = [digest.Entry("laporpaman", r["report"]["source"]["source_ref"], tid, r["status"], r["content_hash"])
-               for tid, r in hub.reports.items()]
-    answer = documented(call(hub, "GET", "/reconcile/digest", params={"buckets": 16}), "ReconcileDigest")
+    entries = [
+        digest.Entry(
+            "laporpaman", r["report"]["source"]["source_ref"], tid, r["status"], r["content_hash"]
+        )
+        for tid, r in hub.reports.items()
+    ]
+    answer = documented(
+        call(hub, "GET", "/reconcile/digest", params={"buckets": 16}), "ReconcileDigest"
+    )
     assert answer == {"buckets": 16, "count": 20, "digests": digest.digests(entries, 16)}
-    bucket = documented(call(hub, "GET", "/reconcile/buckets/5", params={"buckets": 16}), "ReconcileBucket")
+    bucket = documented(
+        call(hub, "GET", "/reconcile/buckets/5", params={"buckets": 16}), "ReconcileBucket"
+    )
     assert bucket["entries"] == [e.as_dict() for e in digest.in_bucket(entries, 5, 16)]
     refused(call(hub, "GET", "/reconcile/digest", params={"buckets": 3}), 400, "bad_request")
     refused(call(hub, "GET", "/reconcile/buckets/16", params={"buckets": 16}), 400, "bad_request")
@@ -325,7 +416,9 @@ def test_checkpoints_are_201_then_200_then_409_for_another_hash(hub):
     assert again.status_code == 200 and documented(again, "Checkpoint") == checkpoint
     refused(post({**checkpoint, "hash": "b" * 64}), 409, "checkpoint_conflict")
     refused(post({**checkpoint, "seq": -1}), 400, "bad_request")
-    assert documented(call(hub, "GET", "/audit/checkpoints"), "CheckpointList") == {"checkpoints": [checkpoint]}
+    assert documented(call(hub, "GET", "/audit/checkpoints"), "CheckpointList") == {
+        "checkpoints": [checkpoint]
+    }
 
 
 def test_stats_count_this_connectors_reports_by_status(hub):
@@ -333,14 +426,25 @@ def test_stats_count_this_connectors_reports_by_status(hub):
     hub.act("LPR-0000000002", status="terverifikasi")
     stats = documented(call(hub, "GET", "/stats"), "Stats")
     assert stats["reports"] == 2
-    assert {k: v for k, v in stats["statuses"].items() if v} == {"belum_terverifikasi": 1, "terverifikasi": 1}
+    assert {k: v for k, v in stats["statuses"].items() if v} == {
+        "belum_terverifikasi": 1,
+        "terverifikasi": 1,
+    }
 
 
 def test_every_answer_it_gave_validated_against_the_document(hub):
     [result] = deliver(hub, make_report("LP-1"))
-    for method, path in [("GET", f"/reports/{result['tracking_id']}"), ("GET", "/reports"), ("GET", "/updates"),
-                         ("GET", "/reconcile/digest"), ("GET", "/audit/checkpoints"), ("GET", "/stats"),
-                         ("GET", "/openapi.json"), ("GET", "/nowhere"), ("DELETE", "/reports")]:
+    for method, path in [
+        ("GET", f"/reports/{result['tracking_id']}"),
+        ("GET", "/reports"),
+        ("GET", "/updates"),
+        ("GET", "/reconcile/digest"),
+        ("GET", "/audit/checkpoints"),
+        ("GET", "/stats"),
+        ("GET", "/openapi.json"),
+        ("GET", "/nowhere"),
+        ("DELETE", "/reports"),
+    ]:
         response = call(hub, method, path)
         assert response.headers["Content-Type"] == "application/json"
         assert response.status_code < 500, (method, path, response.text)
@@ -359,10 +463,25 @@ def _free_port() -> int:
 
 def test_the_strict_hub_command_serves_what_it_prints_and_lists_its_problems_at_the_end():
     port = _free_port()
-    command = [sys.executable, "-c", "from lapor_exchange.conformance.cli import main; main()", "strict-hub",
-               "--listen", f"127.0.0.1:{port}", "--token", "tok-kalsel=kalsel", "--capabilities", "status-push"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    command = [
+        sys.executable,
+        "-c",
+        "from lapor_exchange.conformance.cli import main; main()",
+        "strict-hub",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--token",
+        "tok-kalsel=kalsel",
+        "--capabilities",
+        "status-push",
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         lines = []
         while not any("listening on" in line for line in lines):
@@ -376,11 +495,15 @@ def test_the_strict_hub_command_serves_what_it_prints_and_lists_its_problems_at_
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=20)
     text = "".join(lines) + output
-    assert re.search(r"strict hub offers\s+status-push", text) and re.search(r"strict hub lacks\s+updates-feed", text)
+    assert re.search(r"strict hub offers\s+status-push", text) and re.search(
+        r"strict hub lacks\s+updates-feed", text
+    )
     assert process.returncode == 0
     assert "requests: 2; problems: 1" in text and "GET /api/v1/updates → 404 not_found" in text
 
 
 def test_the_strict_hub_command_refuses_an_unknown_capability():
-    result = CliRunner().invoke(main, ["strict-hub", "--token", "t=kalsel", "--capabilities", "telepathy"])
+    result = CliRunner().invoke(
+        main, ["strict-hub", "--token", "t=kalsel", "--capabilities", "telepathy"]
+    )
     assert result.exit_code == 2 and "telepathy" in result.output

@@ -21,28 +21,54 @@ def run(name, value, arg=None):
     return T.REGISTRY[name].fn(value, arg, Ctx())
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("0812-3456-7890", "+6281234567890"),
-    ("6281234567890", "+6281234567890"),
-    ("+62 812 3456 7890", "+6281234567890"),
-    ("(0511) 4772-500", "+625114772500"),
-    ("81234567890", "+6281234567890"),
-    ("0062 812 3456 7890", "+6281234567890"),
-    ("+1 202 555 0143", "+12025550143"),
-], ids=["08-dashes", "62-prefix", "plus62-spaces", "landline-parens", "bare-8", "00-prefix", "foreign"])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("0812-3456-7890", "+6281234567890"),
+        ("6281234567890", "+6281234567890"),
+        ("+62 812 3456 7890", "+6281234567890"),
+        ("(0511) 4772-500", "+625114772500"),
+        ("81234567890", "+6281234567890"),
+        ("0062 812 3456 7890", "+6281234567890"),
+        ("+1 202 555 0143", "+12025550143"),
+    ],
+    ids=[
+        "08-dashes",
+        "62-prefix",
+        "plus62-spaces",
+        "landline-parens",
+        "bare-8",
+        "00-prefix",
+        "foreign",
+    ],
+)
 def test_phone_numbers_become_e164(raw, expected):
     assert run("phone_e164", raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["08-12ab", "12345", "", "+62 81", "phone: none"], ids=["letters", "too-short", "empty", "short-62", "words"])
+@pytest.mark.parametrize(
+    "raw",
+    ["08-12ab", "12345", "", "+62 81", "phone: none"],
+    ids=["letters", "too-short", "empty", "short-62", "words"],
+)
 def test_bad_phone_numbers_are_errors(raw):
     with pytest.raises(T.TransformError, match="phone number|Indonesian"):
         run("phone_e164", raw)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("ya", True), ("Tidak", False), ("1", True), (0, False), (1, True), ("TRUE", True), ("no", False), (True, True),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("ya", True),
+        ("Tidak", False),
+        ("1", True),
+        (0, False),
+        (1, True),
+        ("TRUE", True),
+        ("no", False),
+        (True, True),
+    ],
+)
 def test_booleans_from_indonesian_and_numbers(raw, expected):
     assert run("boolean", raw) is expected
 
@@ -54,11 +80,15 @@ def test_unclear_booleans_are_errors_not_guesses(raw):
 
 
 def test_datetime_without_offset_is_read_in_the_profile_zone():
-    assert run("datetime", "2026-03-12 09:15:00", "%Y-%m-%d %H:%M:%S") == "2026-03-12T09:15:00+08:00"
+    assert (
+        run("datetime", "2026-03-12 09:15:00", "%Y-%m-%d %H:%M:%S") == "2026-03-12T09:15:00+08:00"
+    )
     assert run("datetime", "2026-03-12T09:15:00+07:00") == "2026-03-12T09:15:00+07:00"
 
 
-@pytest.mark.parametrize("raw, fmt", [("31/02/2026 25:61", "%Y-%m-%d %H:%M:%S"), ("kemarin sore", None)])
+@pytest.mark.parametrize(
+    "raw, fmt", [("31/02/2026 25:61", "%Y-%m-%d %H:%M:%S"), ("kemarin sore", None)]
+)
 def test_unparseable_datetimes_name_the_expected_form(raw, fmt):
     with pytest.raises(T.TransformError, match="is not a date and time in the form"):
         run("datetime", raw, fmt)
@@ -70,26 +100,29 @@ def test_dates():
         run("date", "2026-13-45", "%d/%m/%Y")
 
 
-@pytest.mark.parametrize("text, code", [
-    ("Jl. A. Yani Km 5, Kec. Landasan Ulin, Kota Banjarbaru", "63.72"),
-    ("Banjar Baru, dekat bundaran", "63.72"),
-    ("Jl. Banjarmasin No. 3, Kota Banjarbaru", "63.72"),
-    ("Kelurahan Kuin, Kota Banjarmasin", "63.71"),
-    ("Desa Sungai Tabuk, Kab. Banjar", "63.03"),
-    ("Martapura", "63.03"),
-    ("Kota Baru, Pulau Laut", "63.02"),
-    ("Kotabaru", "63.02"),
-    ("Pasar Kandangan, Hulu Sungai Selatan", "63.06"),
-    ("Barabai", "63.07"),
-    ("Kabupaten Tabalong", "63.09"),
-    ("Batulicin, Tanah Bumbu", "63.10"),
-    ("Paringin, Balangan", "63.11"),
-    ("Pelaihari, Tanah Laut", "63.01"),
-    ("Marabahan, Barito Kuala", "63.04"),
-    ("Kab. Tapin", "63.05"),
-    ("Amuntai", "63.08"),
-    ("Kalimantan Selatan", "63"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("Jl. A. Yani Km 5, Kec. Landasan Ulin, Kota Banjarbaru", "63.72"),
+        ("Banjar Baru, dekat bundaran", "63.72"),
+        ("Jl. Banjarmasin No. 3, Kota Banjarbaru", "63.72"),
+        ("Kelurahan Kuin, Kota Banjarmasin", "63.71"),
+        ("Desa Sungai Tabuk, Kab. Banjar", "63.03"),
+        ("Martapura", "63.03"),
+        ("Kota Baru, Pulau Laut", "63.02"),
+        ("Kotabaru", "63.02"),
+        ("Pasar Kandangan, Hulu Sungai Selatan", "63.06"),
+        ("Barabai", "63.07"),
+        ("Kabupaten Tabalong", "63.09"),
+        ("Batulicin, Tanah Bumbu", "63.10"),
+        ("Paringin, Balangan", "63.11"),
+        ("Pelaihari, Tanah Laut", "63.01"),
+        ("Marabahan, Barito Kuala", "63.04"),
+        ("Kab. Tapin", "63.05"),
+        ("Amuntai", "63.08"),
+        ("Kalimantan Selatan", "63"),
+    ],
+)
 def test_region_names_and_variants_give_kemendagri_codes(text, code):
     assert run("region", text) == code
 
@@ -106,20 +139,34 @@ def test_region_code_gets_its_dots():
         run("region_code", "637")
 
 
-@pytest.mark.parametrize("raw, expected", [("Budi@Mail.CO.ID", "Budi@mail.co.id"), (" siti.aminah+lapor@gmail.com ", "siti.aminah+lapor@gmail.com")])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Budi@Mail.CO.ID", "Budi@mail.co.id"),
+        (" siti.aminah+lapor@gmail.com ", "siti.aminah+lapor@gmail.com"),
+    ],
+)
 def test_emails(raw, expected):
     assert run("email", raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["budi@@mail", "budi", "budi@mail", "a..b@mail.com", "budi@-mail.com"])
+@pytest.mark.parametrize(
+    "raw", ["budi@@mail", "budi", "budi@mail", "a..b@mail.com", "budi@-mail.com"]
+)
 def test_bad_emails_are_errors(raw):
     with pytest.raises(T.TransformError, match="email"):
         run("email", raw)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("../../etc/passwd", "passwd"), ("C:\\Users\\x\\foto.jpg", "foto.jpg"), ("a\x00b\x1f.jpg", "ab.jpg"), (".hidden", "hidden"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\foto.jpg", "foto.jpg"),
+        ("a\x00b\x1f.jpg", "ab.jpg"),
+        (".hidden", "hidden"),
+    ],
+)
 def test_filenames_lose_folders_and_control_characters(raw, expected):
     assert run("filename", raw) == expected
 

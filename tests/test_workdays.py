@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from connector.errors import ConfigError
-from connector.support.data import data_path
 from connector.ops.workdays import Calendar
+from connector.support.data import data_path
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,9 @@ def test_working_days_between(cal):
 
 def test_a_bad_calendar_file_names_every_bad_row(tmp_path):
     path = tmp_path / "cal.csv"
-    path.write_text("date,kind,name\n# comment\n2026-13-01,libur_nasional,x\n2026-01-02,libur,y\n2026-01-05,cuti_bersama,z\n2026-01-06\n")
+    path.write_text(
+        "date,kind,name\n# comment\n2026-13-01,libur_nasional,x\n2026-01-02,libur,y\n2026-01-05,cuti_bersama,z\n2026-01-06\n"
+    )
     with pytest.raises(ConfigError) as caught:
         Calendar.load(path)
     assert caught.value.problems == [

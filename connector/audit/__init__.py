@@ -47,10 +47,35 @@ from connector.audit.chain import (
     safe_id,
 )
 from connector.audit.export import export, read_export
-from connector.audit.verification import Break, Verification, check, check_store, history, verify, verify_store
+from connector.audit.verification import (
+    Break,
+    Verification,
+    check,
+    check_store,
+    history,
+    verify,
+    verify_store,
+)
 
 __all__ = [
-    "GENESIS", "Break", "Verification", "append", "append_many", "at_text", "check", "check_store",
-    "entry_hash", "export", "flush_pending", "forget_pending", "head", "history", "read_export",
-    "record", "ref_of", "safe_id", "verify", "verify_store",
+    "GENESIS",
+    "Break",
+    "Verification",
+    "append",
+    "append_many",
+    "at_text",
+    "check",
+    "check_store",
+    "entry_hash",
+    "export",
+    "flush_pending",
+    "forget_pending",
+    "head",
+    "history",
+    "read_export",
+    "record",
+    "ref_of",
+    "safe_id",
+    "verify",
+    "verify_store",
 ]

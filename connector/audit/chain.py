@@ -34,6 +34,7 @@ CHAIN_LOCK_KEY = 0x6C61706175646974
 
 # -- hashing --------------------------------------------------------------------------
 
+
 def at_text(at: datetime | str) -> str:
     """The ISO 8601 UTC text an entry's time is hashed as: always microseconds and `Z`."""
     if isinstance(at, str):
@@ -41,15 +42,20 @@ def at_text(at: datetime | str) -> str:
     return as_utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def entry_hash(prev_hash: str, seq: int, at: datetime | str, kind: str, ref: str | None, data: dict) -> str:
+def entry_hash(
+    prev_hash: str, seq: int, at: datetime | str, kind: str, ref: str | None, data: dict
+) -> str:
     """sha256 hex of canonical_json([prev_hash, seq, at, kind, ref, data]). `at` should be
     `at_text(...)`; a datetime is turned into it."""
     if isinstance(at, datetime):
         at = at_text(at)
-    return hashlib.sha256(canonical_json([prev_hash, seq, at, kind, ref, data]).encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        canonical_json([prev_hash, seq, at, kind, ref, data]).encode("utf-8")
+    ).hexdigest()
 
 
 # -- references -----------------------------------------------------------------------
+
 
 def safe_id(value: str) -> str:
     """An id from outside (a source ref, a gateway's message id) as the log may hold it:
@@ -70,9 +76,12 @@ def ref_of(channel_id: str, source_ref: str) -> str:
 
 # -- writing --------------------------------------------------------------------------
 
+
 def head(session: Session) -> tuple[int, str]:
     """(seq, hash) of the newest entry; (0, GENESIS) when the log is empty."""
-    row = session.execute(select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    row = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
     return (row.seq, row.hash) if row else (0, GENESIS)
 
 
@@ -82,7 +91,9 @@ def append(session: Session, kind: str, ref: str | None, data: dict | None = Non
     return append_many(session, [(kind, ref, data)])[0]
 
 
-def append_many(session: Session, events: list[tuple[str, str | None, dict | None]]) -> list[AuditEntry]:
+def append_many(
+    session: Session, events: list[tuple[str, str | None, dict | None]]
+) -> list[AuditEntry]:
     """Add several entries under one lock and one head read, in the order given."""
     checked = [check_event(kind, ref, data) for kind, ref, data in events]
     if not checked:
@@ -93,8 +104,15 @@ def append_many(session: Session, events: list[tuple[str, str | None, dict | Non
     entries = []
     for kind, ref, data in checked:
         seq += 1
-        entry = AuditEntry(seq=seq, at=at, kind=kind, ref=ref, data=data, prev_hash=prev,
-                           hash=entry_hash(prev, seq, at_text(at), kind, ref, data))
+        entry = AuditEntry(
+            seq=seq,
+            at=at,
+            kind=kind,
+            ref=ref,
+            data=data,
+            prev_hash=prev,
+            hash=entry_hash(prev, seq, at_text(at), kind, ref, data),
+        )
         entries.append(entry)
         prev = entry.hash
     session.add_all(entries)

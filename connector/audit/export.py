@@ -1,5 +1,4 @@
-"""The auditor's copy: the chain written as CSV or JSON Lines, and read back for `verify`.
-"""
+"""The auditor's copy: the chain written as CSV or JSON Lines, and read back for `verify`."""
 
 from __future__ import annotations
 
@@ -19,7 +18,14 @@ from lapor_exchange.canonical import canonical_json
 
 # -- export -----------------------------------------------------------------------------
 
-def export(session: Session, out: IO[str], fmt: str, since: datetime | None = None, until: datetime | None = None) -> int:
+
+def export(
+    session: Session,
+    out: IO[str],
+    fmt: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
     """Write the entries with since <= at < until (either bound optional) to `out` as
     `csv` (with a header; data as canonical JSON; no ref is an empty cell) or `jsonl`
     (one canonical JSON object a line). Times are written as hashed (`at_text`), so the
@@ -35,8 +41,15 @@ def export(session: Session, out: IO[str], fmt: str, since: datetime | None = No
     for row in stream(session, *conditions):
         record = dict(row, at=at_text(row["at"]))
         if writer:
-            writer.writerow([*(record[c] for c in ("seq", "at", "kind")), record["ref"] or "",
-                             canonical_json(record["data"]), record["prev_hash"], record["hash"]])
+            writer.writerow(
+                [
+                    *(record[c] for c in ("seq", "at", "kind")),
+                    record["ref"] or "",
+                    canonical_json(record["data"]),
+                    record["prev_hash"],
+                    record["hash"],
+                ]
+            )
         else:
             out.write(canonical_json(record) + "\n")
         count += 1
@@ -49,7 +62,12 @@ def read_export(lines: Iterable[str], fmt: str) -> Iterator[dict]:
         yield from (json.loads(line) for line in lines if line.strip())
     elif fmt == "csv":
         for row in csv.DictReader(lines):
-            yield {**row, "seq": int(row["seq"]), "ref": row["ref"] or None, "data": json.loads(row["data"])}
+            yield {
+                **row,
+                "seq": int(row["seq"]),
+                "ref": row["ref"] or None,
+                "data": json.loads(row["data"]),
+            }
     else:
         raise ValueError(f"unknown export format {fmt!r}: csv or jsonl")
 

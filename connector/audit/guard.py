@@ -17,17 +17,23 @@ MAX_REF = 600
 
 # -- the personal-data guard ----------------------------------------------------------
 
-_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
+)
 # 08…, 628…, +62 8…: Indonesian mobile numbers, with the spaces, dots or dashes people type
 # (not inside a longer number: 1.081.234.567 is an amount, 0.8123456 a fraction).
 _PHONE = re.compile(r"(?<![\w+.])(?:\+62[ .-]?|62[ .-]?|0)8\d(?:[ .-]?\d){6,10}(?!\w)")
 # NIK: 16 digits (as typed: maybe grouped with spaces, dots or dashes), then the structure:
 # province (11-94), regency, district, day of birth (01-31, +40 for women), month, year, serial.
 _SIXTEEN_DIGITS = re.compile(r"(?<![\w.])\d(?:[ .-]?\d){15}(?![ .-]?\d|\w)")
-_NIK = re.compile(r"(?:1[1-9]|[2-8]\d|9[0-4])\d{4}(?:0[1-9]|[12]\d|3[01]|4[1-9]|[56]\d|7[01])(?:0[1-9]|1[0-2])\d{6}")
+_NIK = re.compile(
+    r"(?:1[1-9]|[2-8]\d|9[0-4])\d{4}(?:0[1-9]|[12]\d|3[01]|4[1-9]|[56]\d|7[01])(?:0[1-9]|1[0-2])\d{6}"
+)
 # A mail Message-ID is `id-left@id-right`: the email channel's external ids look like addresses.
 # Keys whose values embed a source reference, which for email is a Message-ID (id@host).
-_MESSAGE_ID_KEYS = frozenset({"external_id", "message_id", "source_ref", "update_id", "key", "winner", "loser"})
+_MESSAGE_ID_KEYS = frozenset(
+    {"external_id", "message_id", "source_ref", "update_id", "key", "winner", "loser"}
+)
 
 
 def _check_no_personal_data(data, path: str = "data") -> None:
@@ -50,11 +56,17 @@ def _check_no_personal_data(data, path: str = "data") -> None:
 def check_value(value: str, path: str, allow_message_id: bool = False) -> None:
     # The value itself is never put in the message: it is the personal data.
     if not allow_message_id and _EMAIL.search(value):
-        raise ValueError(f"audit {path} looks like an e-mail address: the audit log must not hold personal data")
+        raise ValueError(
+            f"audit {path} looks like an e-mail address: the audit log must not hold personal data"
+        )
     if _PHONE.search(value):
-        raise ValueError(f"audit {path} looks like a phone number: the audit log must not hold personal data")
+        raise ValueError(
+            f"audit {path} looks like a phone number: the audit log must not hold personal data"
+        )
     if any(_NIK.fullmatch(re.sub(r"\D", "", m.group())) for m in _SIXTEEN_DIGITS.finditer(value)):
-        raise ValueError(f"audit {path} looks like a NIK: the audit log must not hold personal data")
+        raise ValueError(
+            f"audit {path} looks like a NIK: the audit log must not hold personal data"
+        )
 
 
 def check_event(kind, ref, data) -> tuple[str, str | None, dict]:
@@ -84,7 +96,9 @@ def _plain_json(value, path: str):
         return [_plain_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, float):
         if not math.isfinite(value) or abs(value) >= 1e16:
-            raise ValueError(f"audit {path}: {value!r} does not survive storage unchanged; use an int or a text")
+            raise ValueError(
+                f"audit {path}: {value!r} does not survive storage unchanged; use an int or a text"
+            )
         return value + 0.0  # -0.0 is stored as 0
     if value is None or isinstance(value, (str, int, bool)):
         return value

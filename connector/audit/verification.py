@@ -21,6 +21,7 @@ EXPORT_COLUMNS = ("seq", "at", "kind", "ref", "data", "prev_hash", "hash")
 
 # -- verifying ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Break:
     """The first entry where the chain breaks, or a checkpoint that does not match.
@@ -46,12 +47,16 @@ class Verification:
         return self.broken is None
 
 
-def verify(entries: Iterable[AuditEntry | Mapping], checkpoints: Iterable[dict] = ()) -> Break | None:
+def verify(
+    entries: Iterable[AuditEntry | Mapping], checkpoints: Iterable[dict] = ()
+) -> Break | None:
     """The first break in `entries` (in seq order), or None. See `check`."""
     return check(entries, checkpoints).broken
 
 
-def check(entries: Iterable[AuditEntry | Mapping], checkpoints: Iterable[dict] = ()) -> Verification:
+def check(
+    entries: Iterable[AuditEntry | Mapping], checkpoints: Iterable[dict] = ()
+) -> Verification:
     """Walk `entries` in seq order: seq must run 1, 2, 3 … without gaps or repeats, each
     prev_hash must be the previous entry's hash, each hash must be that of the entry's own
     fields, and each checkpoint {seq, hash} must match the entry at its seq (one beyond the
@@ -64,8 +69,11 @@ def check(entries: Iterable[AuditEntry | Mapping], checkpoints: Iterable[dict] =
             break
     if not walk.broken and walk.checkpoints:
         beyond = min(walk.checkpoints)
-        walk.broken = Break(beyond, f"the hub's checkpoint at entry {beyond} is beyond the last entry "
-                                    f"({walk.seq}): the log was truncated")
+        walk.broken = Break(
+            beyond,
+            f"the hub's checkpoint at entry {beyond} is beyond the last entry "
+            f"({walk.seq}): the log was truncated",
+        )
     return Verification(walk.count, walk.seq, walk.hash, walk.matched, walk.broken)
 
 
@@ -81,11 +89,20 @@ class _Walk:
         for i, cp in enumerate(checkpoints):
             seq = cp.get("seq") if isinstance(cp, Mapping) else None
             hash_ = cp.get("hash") if isinstance(cp, Mapping) else None
-            if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or not isinstance(hash_, str):
-                return Break(None, f"checkpoint #{i + 1} is malformed: it needs an entry number and a hash")
+            if (
+                not isinstance(seq, int)
+                or isinstance(seq, bool)
+                or seq < 0
+                or not isinstance(hash_, str)
+            ):
+                return Break(
+                    None, f"checkpoint #{i + 1} is malformed: it needs an entry number and a hash"
+                )
             if seq == 0:  # the empty log's head
                 if hash_ != GENESIS:
-                    return Break(0, "the hub's checkpoint at entry 0 does not hold the genesis hash")
+                    return Break(
+                        0, "the hub's checkpoint at entry 0 does not hold the genesis hash"
+                    )
                 self.matched += 1
             else:
                 self.checkpoints.setdefault(seq, []).append(hash_)
@@ -93,7 +110,11 @@ class _Walk:
 
     def step(self, entry) -> Break | None:
         fields, self.broken = _fields(entry, self.seq + 1)
-        self.broken = self.broken or _link_break(fields, self.seq, self.hash) or self._checkpoint_break(fields)
+        self.broken = (
+            self.broken
+            or _link_break(fields, self.seq, self.hash)
+            or self._checkpoint_break(fields)
+        )
         if not self.broken:
             self.count, self.seq, self.hash = self.count + 1, fields[0], fields[6]
         return self.broken
@@ -102,8 +123,11 @@ class _Walk:
         seq, hash_ = fields[0], fields[6]
         for cp_hash in self.checkpoints.pop(seq, ()):
             if cp_hash != hash_:
-                return Break(seq, f"the hub's checkpoint at entry {seq} has hash {cp_hash[:12]}… but the log has "
-                                  f"{hash_[:12]}…: the log was rewritten after that checkpoint was given")
+                return Break(
+                    seq,
+                    f"the hub's checkpoint at entry {seq} has hash {cp_hash[:12]}… but the log has "
+                    f"{hash_[:12]}…: the log was rewritten after that checkpoint was given",
+                )
             self.matched += 1
         return None
 
@@ -114,8 +138,13 @@ def _fields(entry, expected: int) -> tuple[tuple, Break | None]:
     seq, at, kind, ref, data, prev_hash, hash_ = (get(name) for name in EXPORT_COLUMNS)
     if not isinstance(seq, int) or isinstance(seq, bool):
         return (), Break(expected, f"the entry after entry {expected - 1} has no entry number")
-    if not (isinstance(kind, str) and (ref is None or isinstance(ref, str)) and isinstance(data, dict)
-            and isinstance(prev_hash, str) and isinstance(hash_, str)):
+    if not (
+        isinstance(kind, str)
+        and (ref is None or isinstance(ref, str))
+        and isinstance(data, dict)
+        and isinstance(prev_hash, str)
+        and isinstance(hash_, str)
+    ):
         return (), Break(seq, f"entry {seq} is malformed: a field is missing or has the wrong type")
     try:
         at = at_text(at)
@@ -128,16 +157,28 @@ def _link_break(fields: tuple, last_seq: int, last_hash: str) -> Break | None:
     seq, at, kind, ref, data, prev_hash, hash_ = fields
     expected = last_seq + 1
     if seq <= last_seq:
-        return Break(seq, f"entry {seq} appears again after entry {last_seq}: entries were duplicated or reordered")
+        return Break(
+            seq,
+            f"entry {seq} appears again after entry {last_seq}: entries were duplicated or reordered",
+        )
     if seq > expected:
         if last_seq == 0:
-            return Break(expected, f"the log does not start at entry 1 (its first entry is {seq}): entries were removed")
-        return Break(expected, f"entry {expected} is missing (entry {last_seq} is followed by entry {seq}): "
-                               "entries were removed")
+            return Break(
+                expected,
+                f"the log does not start at entry 1 (its first entry is {seq}): entries were removed",
+            )
+        return Break(
+            expected,
+            f"entry {expected} is missing (entry {last_seq} is followed by entry {seq}): "
+            "entries were removed",
+        )
     if prev_hash != last_hash:
         before = "the genesis hash" if last_seq == 0 else f"entry {last_seq}'s hash"
-        return Break(seq, f"entry {seq}'s prev_hash does not match {before}: an entry before it was "
-                          "removed, inserted, reordered or rewritten")
+        return Break(
+            seq,
+            f"entry {seq}'s prev_hash does not match {before}: an entry before it was "
+            "removed, inserted, reordered or rewritten",
+        )
     if entry_hash(prev_hash, seq, at, kind, ref, data) != hash_:
         return Break(seq, f"entry {seq}'s hash does not match its contents: the entry was altered")
     return None
@@ -151,7 +192,12 @@ _COLUMNS = tuple(getattr(AuditEntry, name) for name in EXPORT_COLUMNS)
 def stream(session: Session, *conditions) -> Iterator[Mapping]:
     """Entries as mappings in seq order, fetched in chunks (a server-side cursor on
     PostgreSQL) and never added to the session, so a long log does not sit in memory."""
-    query = select(*_COLUMNS).where(*conditions).order_by(AuditEntry.seq).execution_options(yield_per=STREAM_CHUNK)
+    query = (
+        select(*_COLUMNS)
+        .where(*conditions)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=STREAM_CHUNK)
+    )
     result = session.execute(query)
     try:
         for row in result:
@@ -173,6 +219,6 @@ def verify_store(session: Session, checkpoints: Iterable[dict] = ()) -> Break | 
 
 def history(session: Session, ref: str) -> list[AuditEntry]:
     """Every entry about `ref`, oldest first."""
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.ref == ref).order_by(AuditEntry.seq)))
-
-
+    return list(
+        session.scalars(select(AuditEntry).where(AuditEntry.ref == ref).order_by(AuditEntry.seq))
+    )

@@ -32,7 +32,12 @@ def build(config) -> dict[str, Channel]:
     from connector.errors import ConfigError
     from connector.http import RetryPolicy
 
-    context = ChannelContext(config.connector_id, config.tz, float(config.hub["timeout_s"]), RetryPolicy.from_config(config.retry))
+    context = ChannelContext(
+        config.connector_id,
+        config.tz,
+        float(config.hub["timeout_s"]),
+        RetryPolicy.from_config(config.retry),
+    )
     built, problems = {}, []
     for i, settings in enumerate(config.channels):
         if not settings.get("enabled", True):

@@ -30,7 +30,9 @@ class RawItem:
     media_type: str = "application/json"
     received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     meta: dict = field(default_factory=dict)
-    fingerprint: str | None = None  # content key for channels whose gateway ids do not catch repeats
+    fingerprint: str | None = (
+        None  # content key for channels whose gateway ids do not catch repeats
+    )
 
     def record(self):
         """The payload as parsed JSON (for JSON channels)."""
@@ -126,7 +128,9 @@ class Channel:
     secrets: ClassVar[tuple[str, ...]] = ()
     pulls: ClassVar[bool] = False
     receives: ClassVar[bool] = False
-    dedup_window_s: ClassVar[float] = 0  # how long a repeat by fingerprint counts as the same message
+    dedup_window_s: ClassVar[float] = (
+        0  # how long a repeat by fingerprint counts as the same message
+    )
 
     def __init__(self, settings: dict, context: "ChannelContext"):
         self.settings = settings
@@ -142,7 +146,9 @@ class Channel:
         try:
             return Profile.load(self.settings["profile"])
         except ConfigError as exc:
-            raise ConfigError([f"profile {self.settings['profile']}: {p}" for p in exc.problems]) from exc
+            raise ConfigError(
+                [f"profile {self.settings['profile']}: {p}" for p in exc.problems]
+            ) from exc
 
     def fetch(self, cursor: str | None) -> Iterator[Batch]:
         """Pull: yield batches of new raw items starting from `cursor` (None: the beginning).

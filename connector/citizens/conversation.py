@@ -24,26 +24,26 @@ status sync with the hub (`connector.sync`), templates and queueing (`connector.
 from __future__ import annotations
 
 import hashlib
-
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
-from lapor_exchange import status as S
 from connector import audit
 from connector.channels.base import Command, ReplyRef
+from connector.channels.sms.commands import complaint_id_of
 from connector.citizens.notify import render
 from connector.outbox.queue import enqueue
-from connector.channels.sms.commands import complaint_id_of
 from connector.store.models import Complaint, SentMessage, StatusUpdate
-from lapor_exchange.documents import SCHEMA_VERSION
 from connector.timeutil import iso, utcnow
+from lapor_exchange import status as S
+from lapor_exchange.documents import SCHEMA_VERSION
 
 # The exchange contract's limit on an update id (status-update.schema.json).
 MAX_UPDATE_ID = 200
 
 
 # -- finding a report -------------------------------------------------------------------
+
 
 def reports_named(session, words: Iterable[str]) -> list[tuple[str, Complaint]]:
     """(word, complaint) for each of `words` (in order) that names a report: its tracking id,
@@ -52,21 +52,40 @@ def reports_named(session, words: Iterable[str]) -> list[tuple[str, Complaint]]:
     words = list(dict.fromkeys(w for w in words if w))
     if not words:
         return []
-    exact = {c.tracking_id: c for c in session.scalars(select(Complaint).where(Complaint.tracking_id.in_(words)))}
+    exact = {
+        c.tracking_id: c
+        for c in session.scalars(select(Complaint).where(Complaint.tracking_id.in_(words)))
+    }
     rest = [w for w in words if w not in exact]
     folded: dict[str, list[Complaint]] = {}
     if rest:
         lowered = {w.lower() for w in rest}
-        for c in session.scalars(select(Complaint).where(func.lower(Complaint.tracking_id).in_(lowered))):
+        for c in session.scalars(
+            select(Complaint).where(func.lower(Complaint.tracking_id).in_(lowered))
+        ):
             folded.setdefault(c.tracking_id.lower(), []).append(c)
     short_ids = {w: complaint_id_of(w) for w in rest if len(folded.get(w.lower(), ())) != 1}
     wanted = {i for i in short_ids.values() if i is not None}
-    by_id = {c.id: c for c in session.scalars(select(Complaint).where(
-        Complaint.id.in_(wanted), Complaint.tracking_id.is_not(None)))} if wanted else {}
+    by_id = (
+        {
+            c.id: c
+            for c in session.scalars(
+                select(Complaint).where(
+                    Complaint.id.in_(wanted), Complaint.tracking_id.is_not(None)
+                )
+            )
+        }
+        if wanted
+        else {}
+    )
     found = []
     for word in words:
         same_case = folded.get(word.lower(), [])
-        complaint = exact.get(word) or (same_case[0] if len(same_case) == 1 else None) or by_id.get(short_ids.get(word))
+        complaint = (
+            exact.get(word)
+            or (same_case[0] if len(same_case) == 1 else None)
+            or by_id.get(short_ids.get(word))
+        )
         if complaint is not None:
             found.append((word, complaint))
     return found
@@ -86,6 +105,7 @@ def is_complainant(complaint: Complaint, sender: str | None) -> bool:
 
 
 # -- replies -----------------------------------------------------------------------------
+
 
 def resolve_reply(session, ref: ReplyRef, channel_id: str | None = None) -> Complaint | None:
     """The complaint a citizen's message answers (see the module's order), or None: then it is
@@ -110,15 +130,24 @@ def _by_thread(session, message_ids, channel_id: str | None) -> Complaint | None
         return None
     owner: dict[str, int] = {}
     for message_id, complaint_id in session.execute(
-            select(SentMessage.message_id, SentMessage.complaint_id).where(SentMessage.message_id.in_(ids))):
+        select(SentMessage.message_id, SentMessage.complaint_id).where(
+            SentMessage.message_id.in_(ids)
+        )
+    ):
         owner.setdefault(message_id, complaint_id)
     if channel_id is not None:
-        for source_ref, complaint_id in session.execute(select(Complaint.source_ref, Complaint.id).where(
-                Complaint.channel_id == channel_id, Complaint.source_ref.in_(ids))):
+        for source_ref, complaint_id in session.execute(
+            select(Complaint.source_ref, Complaint.id).where(
+                Complaint.channel_id == channel_id, Complaint.source_ref.in_(ids)
+            )
+        ):
             owner.setdefault(source_ref, complaint_id)
         replies = {reply_update_id(channel_id, i): i for i in ids}
-        for update_id, complaint_id in session.execute(select(StatusUpdate.update_id, StatusUpdate.complaint_id).where(
-                StatusUpdate.update_id.in_(list(replies)), StatusUpdate.complaint_id.is_not(None))):
+        for update_id, complaint_id in session.execute(
+            select(StatusUpdate.update_id, StatusUpdate.complaint_id).where(
+                StatusUpdate.update_id.in_(list(replies)), StatusUpdate.complaint_id.is_not(None)
+            )
+        ):
             owner.setdefault(replies[update_id], complaint_id)
     first = next((owner[i] for i in ids if i in owner), None)
     return session.get(Complaint, first) if first is not None else None
@@ -133,26 +162,61 @@ def reply_update_id(channel_id: str, external_id: str) -> str:
     return f"{channel_id}/sha256:{hashlib.sha256(external_id.encode('utf-8')).hexdigest()}/reply"
 
 
-def citizen_reply(session, complaint: Complaint, update_id: str, ref: ReplyRef, connector_id: str) -> bool:
+def citizen_reply(
+    session, complaint: Complaint, update_id: str, ref: ReplyRef, connector_id: str
+) -> bool:
     """The citizen's answer on their report: a region update from the `pelapor`, queued for the
     hub. False (nothing recorded) when the answer has no text."""
     if not ref.text:
         return False
     occurred_at = ref.occurred_at or utcnow()
-    payload = {"schema_version": SCHEMA_VERSION, "update_id": update_id, "tracking_id": complaint.tracking_id or "",
-               "origin": {"side": S.REGION, "connector_id": connector_id, "channel_id": complaint.channel_id},
-               "actor": "pelapor", "message": ref.text, "occurred_at": iso(occurred_at)}
-    row = StatusUpdate(update_id=update_id, complaint_id=complaint.id, origin=S.REGION,
-                       occurred_at=occurred_at, payload=payload, state="pending")
+    payload = {
+        "schema_version": SCHEMA_VERSION,
+        "update_id": update_id,
+        "tracking_id": complaint.tracking_id or "",
+        "origin": {
+            "side": S.REGION,
+            "connector_id": connector_id,
+            "channel_id": complaint.channel_id,
+        },
+        "actor": "pelapor",
+        "message": ref.text,
+        "occurred_at": iso(occurred_at),
+    }
+    row = StatusUpdate(
+        update_id=update_id,
+        complaint_id=complaint.id,
+        origin=S.REGION,
+        occurred_at=occurred_at,
+        payload=payload,
+        state="pending",
+    )
     session.add(row)
     # The same entry status sync writes for every update (connector.sync): ids, never the text.
-    audit.record(session, "status", audit.ref_of(complaint.channel_id, complaint.source_ref),
-                 {"update_id": audit.safe_id(update_id), "origin": row.origin, "state": row.state, "status": row.status})
-    enqueue(session, "status_update", "hub", f"update/hub/{update_id}", complaint.id, {"update_id": update_id})
+    audit.record(
+        session,
+        "status",
+        audit.ref_of(complaint.channel_id, complaint.source_ref),
+        {
+            "update_id": audit.safe_id(update_id),
+            "origin": row.origin,
+            "state": row.state,
+            "status": row.status,
+        },
+    )
+    enqueue(
+        session,
+        "status_update",
+        "hub",
+        f"update/hub/{update_id}",
+        complaint.id,
+        {"update_id": update_id},
+    )
     return True
 
 
 # -- status questions ----------------------------------------------------------------------
+
 
 def answer_command(session, command: Command, sender: str | None) -> str | None:
     """The text that answers a citizen's request (an SMS "INFO <nomor>"), or None when the
@@ -160,7 +224,9 @@ def answer_command(session, command: Command, sender: str | None) -> str | None:
     candidates name nothing) and intake should go on with it."""
     if command.kind != "info":
         return None
-    words = tuple(getattr(command, "candidates", ())) or ((command.tracking_id,) if command.tracking_id else ())
+    words = tuple(getattr(command, "candidates", ())) or (
+        (command.tracking_id,) if command.tracking_id else ()
+    )
     found = find_report(session, words)
     if found is None:
         return _unknown(command, words)
@@ -170,7 +236,9 @@ def answer_command(session, command: Command, sender: str | None) -> str | None:
     if report.get("privacy", {}).get("confidential") and not is_complainant(complaint, sender):
         return _not_found(command.tracking_id or word)
     label = S.LABELS.get(complaint.status, complaint.status or S.LABELS[S.INITIAL])
-    return render("info", complaint.tracking_id, report.get("title", ""), None, status=label)["text"]
+    return render("info", complaint.tracking_id, report.get("title", ""), None, status=label)[
+        "text"
+    ]
 
 
 def _unknown(command: Command, words: tuple[str, ...]) -> str | None:

@@ -19,11 +19,11 @@ from string import Template
 
 from sqlalchemy import func, select
 
-from lapor_exchange import status as S
-from connector.outbox.queue import enqueue
-from connector.support.data import data_path
 from connector.channels.sms.commands import SHORT_REFERENCE_ABOVE, short_reference
+from connector.outbox.queue import enqueue
 from connector.store.models import Complaint, OutboxItem
+from connector.support.data import data_path
+from lapor_exchange import status as S
 
 NOTIFIED_CHANNELS = ("email", "sms")
 RECEIVED = "diterima"
@@ -51,29 +51,53 @@ def template(name: str, channel: str | None = None) -> tuple[str, Template]:
     return subject.strip(), Template(body.strip())
 
 
-def render(name: str, tracking_id: str, title: str, message: str | None = None, status: str | None = None,
-           channel: str | None = None, number: str | None = None) -> dict:
+def render(
+    name: str,
+    tracking_id: str,
+    title: str,
+    message: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    number: str | None = None,
+) -> dict:
     """{event, subject, text} of template `name`; `number` is what the citizen types for the
     report by SMS (default: the tracking id)."""
     subject, body = template(name, channel)
     inline = channel == "sms" or name == "info"  # short texts: the message follows on the same line
-    values = {"tracking_id": tracking_id, "nomor": number or tracking_id, "judul": title,
-              "pesan": (f" {message}" if inline else message) if message else "", "status": status or name}
-    return {"event": name, "subject": Template(subject).safe_substitute(values),
-            "text": body.safe_substitute(values).strip()}
+    values = {
+        "tracking_id": tracking_id,
+        "nomor": number or tracking_id,
+        "judul": title,
+        "pesan": (f" {message}" if inline else message) if message else "",
+        "status": status or name,
+    }
+    return {
+        "event": name,
+        "subject": Template(subject).safe_substitute(values),
+        "text": body.safe_substitute(values).strip(),
+    }
 
 
 def enqueue_notification(session, complaint, update: dict | None) -> bool:
     """Queue the message for this status update (None: the report was received). False if none is due."""
-    if complaint.report.get("source", {}).get("channel") not in NOTIFIED_CHANNELS or not complaint.tracking_id:
+    if (
+        complaint.report.get("source", {}).get("channel") not in NOTIFIED_CHANNELS
+        or not complaint.tracking_id
+    ):
         return False
     name = RECEIVED if update is None else EVENTS.get(update.get("status"))
     if name is None:
         return False
     channel = complaint.report["source"]["channel"]
     number = sms_number(session, complaint) if channel == "sms" else None
-    payload = render(name, complaint.tracking_id, complaint.report.get("title", ""), (update or {}).get("message"),
-                     channel=channel, number=number)
+    payload = render(
+        name,
+        complaint.tracking_id,
+        complaint.report.get("title", ""),
+        (update or {}).get("message"),
+        channel=channel,
+        number=number,
+    )
     # The acknowledgement is per tracking id: a report the hub lost and took again under a
     # new id (reconciliation) tells the citizen the new one.
     event = (update or {}).get("update_id") or f"{RECEIVED}/{complaint.tracking_id}"
@@ -94,11 +118,20 @@ def sms_number(session, complaint) -> str:
     if len(tracking_id) <= SHORT_REFERENCE_ABOVE:
         return tracking_id
     short = short_reference(complaint.id)
-    taken = session.scalar(select(Complaint.id).where(func.lower(Complaint.tracking_id) == short.lower()).limit(1))
+    taken = session.scalar(
+        select(Complaint.id).where(func.lower(Complaint.tracking_id) == short.lower()).limit(1)
+    )
     return tracking_id if taken is not None else short
 
 
 def enqueue_answer(session, channel_id: str, to: str, text: str, key: str) -> None:
     """Queue an answer to a message that is no report of its own (how to write one, a status
     question), straight to the address it came from."""
-    enqueue(session, "notification", f"channel:{channel_id}", key, None, {"event": "answer", "to": to, "text": text, "subject": None})
+    enqueue(
+        session,
+        "notification",
+        f"channel:{channel_id}",
+        key,
+        None,
+        {"event": "answer", "to": to, "text": text, "subject": None},
+    )

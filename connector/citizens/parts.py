@@ -17,10 +17,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from lapor_exchange.canonical import canonical_json, sha256_bytes
 from connector.channels.base import PartInfo, RawItem, ReplyRef
 from connector.store.models import Complaint, IntakeItem, MessagePart
 from connector.timeutil import utcnow
+from lapor_exchange.canonical import canonical_json, sha256_bytes
 
 LATE_WINDOW = timedelta(days=2)
 
@@ -28,9 +28,17 @@ LATE_WINDOW = timedelta(days=2)
 def store_part(session, row: IntakeItem, part: PartInfo, read, connector_id: str):
     """List a stored piece; returns (item, row, records) when its set is whole, else None."""
     late = _combined_set(session, row.channel_id, part)
-    piece = MessagePart(channel_id=row.channel_id, sender=part.sender, ref=part.ref, total=part.total, seq=part.seq,
-                        intake_id=row.id, received_at=row.received_at, state="late" if late else "waiting",
-                        combined_ref=late)
+    piece = MessagePart(
+        channel_id=row.channel_id,
+        sender=part.sender,
+        ref=part.ref,
+        total=part.total,
+        seq=part.seq,
+        intake_id=row.id,
+        received_at=row.received_at,
+        state="late" if late else "waiting",
+        combined_ref=late,
+    )
     session.add(piece)
     session.flush()
     if late:
@@ -45,9 +53,15 @@ def store_part(session, row: IntakeItem, part: PartInfo, read, connector_id: str
 def stale_sets(session, channel_id: str, timeout_s: float, read) -> list:
     """Sets that waited longer than `timeout_s`: put together with their gaps."""
     cutoff = utcnow() - timedelta(seconds=timeout_s)
-    keys = session.execute(select(MessagePart.sender, MessagePart.ref, MessagePart.total)
-                           .where(MessagePart.channel_id == channel_id, MessagePart.state == "waiting",
-                                  MessagePart.received_at < cutoff).distinct()).all()
+    keys = session.execute(
+        select(MessagePart.sender, MessagePart.ref, MessagePart.total)
+        .where(
+            MessagePart.channel_id == channel_id,
+            MessagePart.state == "waiting",
+            MessagePart.received_at < cutoff,
+        )
+        .distinct()
+    ).all()
     return [combine(session, _waiting(session, channel_id, *key), read) for key in keys]
 
 
@@ -56,45 +70,95 @@ def combine(session, pieces: list[MessagePart], read) -> tuple[RawItem, IntakeIt
     first = {}
     for piece in sorted(pieces, key=lambda p: (p.seq, p.id)):
         first.setdefault(piece.seq, piece)  # a piece delivered twice counts once
-    rows = {r.id: r for r in session.scalars(select(IntakeItem).where(IntakeItem.id.in_([p.intake_id for p in first.values()])))}
-    records = [read(rows[first[n].intake_id]) if n in first else None for n in range(1, pieces[0].total + 1)]
+    rows = {
+        r.id: r
+        for r in session.scalars(
+            select(IntakeItem).where(IntakeItem.id.in_([p.intake_id for p in first.values()]))
+        )
+    }
+    records = [
+        read(rows[first[n].intake_id]) if n in first else None
+        for n in range(1, pieces[0].total + 1)
+    ]
     head = rows[min(p.intake_id for p in first.values())]
     # The sender's number stays out of the id: ids travel (source_ref at the hub, the audit log).
     sender_key = sha256_bytes(pieces[0].sender.encode())[:16]
     external_id = f"parts/{sender_key}/{pieces[0].ref}/{pieces[0].total}/{head.id}"
     for piece in pieces:
         piece.state, piece.combined_ref = "combined", external_id
-    payload = canonical_json({"parts": [p.intake_id for p in sorted(first.values(), key=lambda p: p.seq)],
-                              "missing": [n for n in range(1, pieces[0].total + 1) if n not in first]}).encode()
-    item = RawItem(head.channel_id, external_id, payload, "application/x-message-parts+json",
-                   received_at=head.received_at, meta={"combined_from": [p.intake_id for p in first.values()]})
-    row = IntakeItem(channel_id=item.channel_id, external_id=external_id, payload_sha256=sha256_bytes(payload),
-                     payload=payload, media_type=item.media_type, meta=item.meta, received_at=item.received_at)
+    payload = canonical_json(
+        {
+            "parts": [p.intake_id for p in sorted(first.values(), key=lambda p: p.seq)],
+            "missing": [n for n in range(1, pieces[0].total + 1) if n not in first],
+        }
+    ).encode()
+    item = RawItem(
+        head.channel_id,
+        external_id,
+        payload,
+        "application/x-message-parts+json",
+        received_at=head.received_at,
+        meta={"combined_from": [p.intake_id for p in first.values()]},
+    )
+    row = IntakeItem(
+        channel_id=item.channel_id,
+        external_id=external_id,
+        payload_sha256=sha256_bytes(payload),
+        payload=payload,
+        media_type=item.media_type,
+        meta=item.meta,
+        received_at=item.received_at,
+    )
     return item, row, records
 
 
 def _waiting(session, channel_id: str, sender: str, ref: int, total: int) -> list[MessagePart]:
-    return list(session.scalars(select(MessagePart).where(
-        MessagePart.channel_id == channel_id, MessagePart.sender == sender, MessagePart.ref == ref,
-        MessagePart.total == total, MessagePart.state == "waiting")))
+    return list(
+        session.scalars(
+            select(MessagePart).where(
+                MessagePart.channel_id == channel_id,
+                MessagePart.sender == sender,
+                MessagePart.ref == ref,
+                MessagePart.total == total,
+                MessagePart.state == "waiting",
+            )
+        )
+    )
 
 
 def _combined_set(session, channel_id: str, part: PartInfo) -> str | None:
     """The combined item of this piece's set, if the set was put together recently."""
     since = utcnow() - LATE_WINDOW
-    return session.scalar(select(MessagePart.combined_ref).where(
-        MessagePart.channel_id == channel_id, MessagePart.sender == part.sender, MessagePart.ref == part.ref,
-        MessagePart.total == part.total, MessagePart.state == "combined", MessagePart.received_at >= since).limit(1))
+    return session.scalar(
+        select(MessagePart.combined_ref)
+        .where(
+            MessagePart.channel_id == channel_id,
+            MessagePart.sender == part.sender,
+            MessagePart.ref == part.ref,
+            MessagePart.total == part.total,
+            MessagePart.state == "combined",
+            MessagePart.received_at >= since,
+        )
+        .limit(1)
+    )
 
 
 def _late_piece(session, row: IntakeItem, piece: MessagePart, read, connector_id: str) -> None:
     """A piece after its set was sent on: it reaches the report as the citizen's addition."""
     from connector.citizens.conversation import citizen_reply
 
-    complaint = session.scalars(select(Complaint).where(Complaint.channel_id == row.channel_id,
-                                                        Complaint.source_ref == piece.combined_ref)).one_or_none()
+    complaint = session.scalars(
+        select(Complaint).where(
+            Complaint.channel_id == row.channel_id, Complaint.source_ref == piece.combined_ref
+        )
+    ).one_or_none()
     text = (read(row) or {}).get("text")
     if complaint is not None and text:
         note = f"[bagian {piece.seq} dari {piece.total}, diterima terlambat] {text}"
-        citizen_reply(session, complaint, f"{row.channel_id}/{row.external_id}/late", ReplyRef(text=note), connector_id)
-
+        citizen_reply(
+            session,
+            complaint,
+            f"{row.channel_id}/{row.external_id}/late",
+            ReplyRef(text=note),
+            connector_id,
+        )

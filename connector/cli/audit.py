@@ -39,9 +39,16 @@ def reading(config):
     try:
         store.upgrade()
         if store.dialect == "sqlite":
-            engine = create_engine(config.store_url, hide_parameters=True,
-                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-            event.listen(engine, "connect", lambda dbapi_connection, _: dbapi_connection.execute("PRAGMA query_only=ON"))
+            engine = create_engine(
+                config.store_url,
+                hide_parameters=True,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            )
+            event.listen(
+                engine,
+                "connect",
+                lambda dbapi_connection, _: dbapi_connection.execute("PRAGMA query_only=ON"),
+            )
         with Session(engine, expire_on_commit=False) as session, session.begin():
             yield session
     finally:
@@ -52,7 +59,9 @@ def reading(config):
 
 @audit.command("verify")
 @CONFIG_OPTION
-@click.option("--offline", is_flag=True, help="Check the local chain only, not the checkpoints the hub holds.")
+@click.option(
+    "--offline", is_flag=True, help="Check the local chain only, not the checkpoints the hub holds."
+)
 def audit_verify(config_path, offline):
     """Check the whole chain; unless --offline, also against the hub's checkpoints.
     Exit 0 intact, 1 broken, 3 intact locally but the hub could not be asked."""
@@ -73,17 +82,18 @@ def audit_verify(config_path, offline):
     note = " (offline: the hub's checkpoints were not checked)" if offline else ""
     if not kept:
         note = " (the hub keeps no audit checkpoints: the local chain only)"
-    click.echo(f"audit log OK: {result.entries} entries, head {result.head_seq} {result.head_hash[:12]}, "
-               f"{result.checkpoints_matched} checkpoints match{note}")
+    click.echo(
+        f"audit log OK: {result.entries} entries, head {result.head_seq} {result.head_hash[:12]}, "
+        f"{result.checkpoints_matched} checkpoints match{note}"
+    )
     if hub_problem:
         sys.exit(EXIT_HUB_UNREACHABLE)
 
 
 def _hub_checkpoints(config) -> tuple[list[dict], str | None, bool]:
     """(the hub's checkpoints, why they could not be read, whether the hub keeps any)."""
-    from lapor_exchange.capabilities import AUDIT_CHECKPOINTS, offered
-
     from connector.delivery.hub_client import HubClient
+    from lapor_exchange.capabilities import AUDIT_CHECKPOINTS, offered
 
     hub = HubClient.from_config(config)
     try:
@@ -101,17 +111,35 @@ def _hub_checkpoints(config) -> tuple[list[dict], str | None, bool]:
 
 @audit.command("export")
 @CONFIG_OPTION
-@click.option("--from", "since", metavar="ISO", help="Entries at or after this time (no offset: the connector's time zone).")
-@click.option("--to", "until", metavar="ISO", help="Entries before this time (no offset: the connector's time zone).")
+@click.option(
+    "--from",
+    "since",
+    metavar="ISO",
+    help="Entries at or after this time (no offset: the connector's time zone).",
+)
+@click.option(
+    "--to",
+    "until",
+    metavar="ISO",
+    help="Entries before this time (no offset: the connector's time zone).",
+)
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), required=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of to standard output.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write here instead of to standard output.",
+)
 def audit_export(config_path, since, until, fmt, output):
     """Write the log (or the part in a time range) as csv or jsonl, hashes included."""
     from connector import audit as audit_log
 
     config = load_config(config_path)
     since, until = _when(since, "--from", config.tz), _when(until, "--to", config.tz)
-    with reading(config) as session, click.open_file(output or "-", "w", encoding="utf-8", atomic=bool(output)) as out:
+    with (
+        reading(config) as session,
+        click.open_file(output or "-", "w", encoding="utf-8", atomic=bool(output)) as out,
+    ):
         count = audit_log.export(session, out, fmt, since, until)
     click.echo(f"{count} entries exported" + (f" to {output}" if output else ""), err=True)
 
@@ -153,7 +181,9 @@ def _entry_ref(session, ref: str) -> str:
     from connector import audit as audit_log
     from connector.store.models import Complaint
 
-    found = session.execute(select(Complaint.channel_id, Complaint.source_ref).where(Complaint.tracking_id == ref)).first()
+    found = session.execute(
+        select(Complaint.channel_id, Complaint.source_ref).where(Complaint.tracking_id == ref)
+    ).first()
     if found is not None:
         return audit_log.ref_of(*found)
     channel_id, _, source_ref = ref.partition("/")

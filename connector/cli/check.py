@@ -11,6 +11,7 @@ import click
 from connector.cli.common import exit_with, load_config
 from connector.errors import ConfigError, ConnectorError
 
+
 @click.command("check-config")
 @click.argument("config_path", type=click.Path(dir_okay=False))
 @click.option("--probe", is_flag=True, help="Also contact every channel's source and the hub.")
@@ -23,16 +24,17 @@ def check_config(config_path, probe):
         built = channel_kinds.build(config)
     except ConfigError as exc:
         exit_with(exc)
-    click.echo(f"{config_path}: OK: connector {config.connector_id}, {len(built)} channel(s): "
-               + ", ".join(f"{cid} [{ch.kind}]" for cid, ch in built.items()))
+    click.echo(
+        f"{config_path}: OK: connector {config.connector_id}, {len(built)} channel(s): "
+        + ", ".join(f"{cid} [{ch.kind}]" for cid, ch in built.items())
+    )
     if probe:
         sys.exit(_probe(config, built))
 
 
 def _probe(config, built) -> int:
-    from lapor_exchange import capabilities
-
     from connector.delivery.hub_client import HubClient
+    from lapor_exchange import capabilities
 
     failed = 0
     for cid, channel in built.items():
@@ -49,6 +51,8 @@ def _probe(config, built) -> int:
     else:
         missing = [c for c in capabilities.OPTIONAL if c not in offered]
         core = "" if capabilities.CORE in offered else " (its document lacks core operations)"
-        click.echo(f"  hub: ok{core}; offers {', '.join(c for c in capabilities.OPTIONAL if c in offered) or 'the core only'}"
-                   + (f"; not: {', '.join(missing)}" if missing else ""))
+        click.echo(
+            f"  hub: ok{core}; offers {', '.join(c for c in capabilities.OPTIONAL if c in offered) or 'the core only'}"
+            + (f"; not: {', '.join(missing)}" if missing else "")
+        )
     return 1 if failed else 0

@@ -16,12 +16,21 @@ from connector import config as config_mod
 from connector.errors import ConfigError
 
 CONFIG_OPTION = click.option(
-    "-c", "--config", "config_path", envvar="LAPOR_CONNECTOR_CONFIG", default="config.yaml", show_default=True,
-    type=click.Path(dir_okay=False), help="Configuration file (env LAPOR_CONNECTOR_CONFIG).")
+    "-c",
+    "--config",
+    "config_path",
+    envvar="LAPOR_CONNECTOR_CONFIG",
+    default="config.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Configuration file (env LAPOR_CONNECTOR_CONFIG).",
+)
 
 
 def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # "skipped: maximum number of running instances reached" is normal: a job outlasted its interval.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -1,11 +1,11 @@
-"""`lapor-connector db`: the store's schema.
-"""
+"""`lapor-connector db`: the store's schema."""
 
 from __future__ import annotations
 
 import click
 
 from connector.cli.common import CONFIG_OPTION, load_config
+
 
 @click.group()
 def db():

@@ -50,11 +50,15 @@ def dlq_show(config_path, ref):
             click.echo(str(exc), err=True)
             sys.exit(1)
         if isinstance(row, OutboxItem):
-            click.echo(f"o{row.id}: {row.kind} → {row.target}, state {row.state}, {row.attempts} attempts")
+            click.echo(
+                f"o{row.id}: {row.kind} → {row.target}, state {row.state}, {row.attempts} attempts"
+            )
             click.echo(f"key: {row.idempotency_key}")
             click.echo(f"last error: {row.last_error_code}: {row.last_error}")
             complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
-            shown = mask_report(complaint.report) if row.kind == "report" and complaint else row.payload
+            shown = (
+                mask_report(complaint.report) if row.kind == "report" and complaint else row.payload
+            )
         else:
             click.echo(f"u{row.id}: {row.origin} update {row.update_id}, parked")
             click.echo(f"reason: {row.reason}")
@@ -130,20 +134,31 @@ def quarantine_show(config_path, item_id):
     with store_session(config_path) as (connector, session):
         row = get_or_exit(session, QuarantineItem, item_id, "quarantine item")
         intake = session.get(IntakeItem, row.intake_id)
-        click.echo(f"item {row.id}: {row.channel_id}/{row.external_id}, {row.state}, received {intake.received_at.isoformat()}")
+        click.echo(
+            f"item {row.id}: {row.channel_id}/{row.external_id}, {row.state}, received {intake.received_at.isoformat()}"
+        )
         for p in row.problems:
             click.echo(f"  {Problem(**p)}")
         channel = connector.channels.get(row.channel_id)
         personal = channel.profile.personal_sources() if channel is not None else []
         try:
-            click.echo(json.dumps(mask_record(json.loads(intake.payload), personal), indent=2, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    mask_record(json.loads(intake.payload), personal), indent=2, ensure_ascii=False
+                )
+            )
         except ValueError:
             click.echo(f"  (payload: {len(intake.payload)} bytes of {intake.media_type})")
 
 
 @click.command("review")
 @CONFIG_OPTION
-@click.option("--warnings", "with_warnings", is_flag=True, help="Also complaints that only had a field dropped.")
+@click.option(
+    "--warnings",
+    "with_warnings",
+    is_flag=True,
+    help="Also complaints that only had a field dropped.",
+)
 def review(config_path, with_warnings):
     """Complaints flagged for a person to look at: category fallbacks (and dropped fields)."""
     from sqlalchemy import or_
@@ -152,15 +167,28 @@ def review(config_path, with_warnings):
 
     with store_session(config_path) as (_, session):
         query = select(Complaint).order_by(Complaint.id)
-        query = query.where(or_(Complaint.needs_review, Complaint.notes["warnings"].isnot(None)) if with_warnings
-                            else Complaint.needs_review)
+        query = query.where(
+            or_(Complaint.needs_review, Complaint.notes["warnings"].isnot(None))
+            if with_warnings
+            else Complaint.needs_review
+        )
         shown = 0
         for c in session.scalars(query):
-            notes = [f"{r['field']}: {r['reason']}" + (f" (was '{c.report.get('source', {}).get('category_value')}')"
-                     if r["field"] == "$.category" else "") for r in c.notes.get("review", [])]
+            notes = [
+                f"{r['field']}: {r['reason']}"
+                + (
+                    f" (was '{c.report.get('source', {}).get('category_value')}')"
+                    if r["field"] == "$.category"
+                    else ""
+                )
+                for r in c.notes.get("review", [])
+            ]
             notes += c.notes.get("warnings", []) if with_warnings else []
             if notes:
                 shown += 1
-                click.echo(f"{c.channel_id}/{c.source_ref}\ttracking {c.tracking_id or '-'}\t" + "; ".join(notes))
+                click.echo(
+                    f"{c.channel_id}/{c.source_ref}\ttracking {c.tracking_id or '-'}\t"
+                    + "; ".join(notes)
+                )
     if not shown:
         click.echo("nothing to review")

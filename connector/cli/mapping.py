@@ -1,5 +1,4 @@
-"""`lapor-connector mapping try`: a profile tried on sample records, reports masked.
-"""
+"""`lapor-connector mapping try`: a profile tried on sample records, reports masked."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ import click
 
 from connector.cli.common import exit_with
 from connector.errors import ConfigError
+
 
 @click.group()
 def mapping():
@@ -26,11 +26,11 @@ def mapping_try(profile_path, sample, connector_id, tz_name, show_personal):
     """Map SAMPLE.json (one record, or a list of records) with PROFILE; print each report or its errors."""
     from zoneinfo import ZoneInfo
 
-    from lapor_exchange.canonical import canonical_json
     from connector.channels.base import RawItem
+    from connector.intake.normalize import Normalizer
     from connector.mapping.paths import get_path
     from connector.mapping.profile import Profile
-    from connector.intake.normalize import Normalizer
+    from lapor_exchange.canonical import canonical_json
 
     try:
         profile = Profile.load(profile_path)

@@ -20,18 +20,17 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from lapor_exchange import capabilities as C
-
 from connector.errors import ConnectorError
 from connector.store.models import HubCapability
 from connector.timeutil import utcnow
+from lapor_exchange import capabilities as C
 
 log = logging.getLogger(__name__)
 
 # What the connector does when the hub lacks a capability, for the log and `status`.
 INSTEAD = {
     C.UPDATES_FEED: "national updates are read report by report (GET /api/v1/reports/{tracking_id}), "
-                    "oldest first",
+    "oldest first",
     C.STATUS_PUSH: "local follow-ups wait in the outbox (held) until the hub offers it",
     C.RECONCILE_DIGESTS: "reconciliation walks the report listing (GET /api/v1/reports)",
     C.AUDIT_CHECKPOINTS: "the audit log stays local (verified on this server only)",
@@ -107,7 +106,9 @@ def discover(store, hub, caps: HubCapabilities, announce: bool = False) -> bool:
     offered = C.offered(document)
     if C.CORE not in offered:
         missing = ", ".join(f"{m} {p}" for m, p in C.missing_operations(document, C.CORE))
-        log.error("the hub's OpenAPI document lacks core operations of the exchange contract: %s", missing)
+        log.error(
+            "the hub's OpenAPI document lacks core operations of the exchange contract: %s", missing
+        )
     caps.set(offered, utcnow())
     with store.transaction() as session:
         save(session, caps)

@@ -25,12 +25,12 @@ from threading import Event
 from sqlalchemy import select
 
 from connector import audit
-from connector.outbox import queue as outbox
-from connector.support.counters import Counters
 from connector.errors import ConnectorError, PermanentError, TransientError
 from connector.http import RetryPolicy
+from connector.outbox import queue as outbox
 from connector.store.db import Store
 from connector.store.models import Complaint
+from connector.support.counters import Counters
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,15 @@ class DeliveryStats(Counters):
 
 
 class Deliverer:
-    def __init__(self, store: Store, policy: RetryPolicy, routes: list[Route], lease_s: float = 120.0, owner: str = "",
-                 capabilities=None):
+    def __init__(
+        self,
+        store: Store,
+        policy: RetryPolicy,
+        routes: list[Route],
+        lease_s: float = 120.0,
+        owner: str = "",
+        capabilities=None,
+    ):
         self.store = store
         self.capabilities = capabilities  # HubCapabilities, or None: every route's needs are met
         self.policy = policy
@@ -115,16 +122,23 @@ class Deliverer:
         """(kind, target) of every route this deliverer serves."""
         return [(r.kind, r.target) for r in self.routes]
 
-    def deliver_due(self, stop: Event | None = None, max_batches: int | None = None) -> dict[str, DeliveryStats]:
+    def deliver_due(
+        self, stop: Event | None = None, max_batches: int | None = None
+    ) -> dict[str, DeliveryStats]:
         """Send what is due on every route until nothing is due, a target is down, or `stop` is set.
         Returns the statistics per route ("report → hub", …)."""
-        return {f"{route.kind} → {route.target}": self._drain(route, stop, max_batches) for route in self.routes}
+        return {
+            f"{route.kind} → {route.target}": self._drain(route, stop, max_batches)
+            for route in self.routes
+        }
 
     def _drain(self, route: Route, stop: Event | None, max_batches: int | None) -> DeliveryStats:
         total = DeliveryStats()
         if not self._route_open(route, total):
             return total
-        while not (stop is not None and stop.is_set()) and time.monotonic() >= self.paused_until.get(route.target, 0):
+        while not (
+            stop is not None and stop.is_set()
+        ) and time.monotonic() >= self.paused_until.get(route.target, 0):
             if max_batches is not None and total.batches >= max_batches:
                 break
             batch = self._claim(route)
@@ -142,40 +156,84 @@ class Deliverer:
             if available:
                 outbox.release(session, route.kind, route.target)
             else:
-                stats.held += outbox.hold(session, route.kind, route.target, "capability_missing",
-                                          f"waiting for hub capability {route.needs}")
+                stats.held += outbox.hold(
+                    session,
+                    route.kind,
+                    route.target,
+                    "capability_missing",
+                    f"waiting for hub capability {route.needs}",
+                )
         return available
 
     def _claim(self, route: Route) -> list[tuple[int, int, object]]:
         with self.store.transaction() as session:
-            items = outbox.claim(session, self.owner, route.batch_size, self.lease_s, route.kind, route.target)
+            items = outbox.claim(
+                session, self.owner, route.batch_size, self.lease_s, route.kind, route.target
+            )
             if not items:
                 return []
             payloads = route.load(session, items)
             refs = _refs(session, {i.complaint_id for i in items if i.complaint_id is not None})
-            return [(item.id, item.attempts, payload, refs.get(item.complaint_id), item.idempotency_key)
-                    for item, payload in zip(items, payloads, strict=True)]
+            return [
+                (item.id, item.attempts, payload, refs.get(item.complaint_id), item.idempotency_key)
+                for item, payload in zip(items, payloads, strict=True)
+            ]
 
     def _send(self, route: Route, batch) -> DeliveryStats:
         stats = DeliveryStats(batches=1)
         try:
             results = route.send([payload for _, _, payload, _, _ in batch])
         except (TransientError, PermanentError) as exc:
-            results = [Sent.dead(exc.code, str(exc)) if isinstance(exc, PermanentError) else Sent.retry(exc)] * len(batch)
-            log.warning("%s → %s: batch of %d not delivered (%s): %s", route.kind, route.target, len(batch),
-                        "dead" if isinstance(exc, PermanentError) else "will retry", exc)
+            results = [
+                Sent.dead(exc.code, str(exc))
+                if isinstance(exc, PermanentError)
+                else Sent.retry(exc)
+            ] * len(batch)
+            log.warning(
+                "%s → %s: batch of %d not delivered (%s): %s",
+                route.kind,
+                route.target,
+                len(batch),
+                "dead" if isinstance(exc, PermanentError) else "will retry",
+                exc,
+            )
         with self.store.transaction() as session:
             for (item_id, attempts, payload, ref, key), sent in zip(batch, results, strict=True):
                 outcome = self._record(session, route, item_id, attempts, payload, sent, stats)
                 if outcome in ("delivered", "dead"):
-                    audit.record(session, outcome, ref or audit.safe_id(key), {"key": audit.safe_id(key), "kind": route.kind, "target": route.target,
-                                                                "code": sent.code, **_kept(sent.result)})
+                    audit.record(
+                        session,
+                        outcome,
+                        ref or audit.safe_id(key),
+                        {
+                            "key": audit.safe_id(key),
+                            "kind": route.kind,
+                            "target": route.target,
+                            "code": sent.code,
+                            **_kept(sent.result),
+                        },
+                    )
         if stats.delivered or stats.dead:
-            log.info("%s → %s: %d delivered (%d already there), %d dead", route.kind, route.target,
-                     stats.delivered, stats.duplicates, stats.dead)
+            log.info(
+                "%s → %s: %d delivered (%d already there), %d dead",
+                route.kind,
+                route.target,
+                stats.delivered,
+                stats.duplicates,
+                stats.dead,
+            )
         return stats
 
-    def _record(self, session, route: Route, item_id: int, attempts: int, payload, sent: Sent, stats: DeliveryStats) -> str:
+    def _record(
+        self,
+        session,
+        route: Route,
+        item_id: int,
+        attempts: int,
+        payload,
+        sent: Sent,
+        stats: DeliveryStats,
+    ) -> str:
         """Record one item's outcome; returns what happened: delivered, retry, dead or lost (the lease)."""
         if sent.outcome == "delivered":
             if outbox.mark_delivered(session, item_id, self.owner, sent.result):
@@ -187,8 +245,12 @@ class Deliverer:
             return "lost"
         if sent.outcome == "retry" and not self.policy.exhausted(attempts):
             delay = self.policy.next_delay(attempts, sent.retry_after_s)
-            stats.retried += outbox.mark_retry(session, item_id, self.owner, sent.code, sent.reason, delay)
-            self.paused_until[route.target] = max(self.paused_until.get(route.target, 0), time.monotonic() + delay)
+            stats.retried += outbox.mark_retry(
+                session, item_id, self.owner, sent.code, sent.reason, delay
+            )
+            self.paused_until[route.target] = max(
+                self.paused_until.get(route.target, 0), time.monotonic() + delay
+            )
             return "retry"
         code, reason = sent.code, sent.reason
         if sent.outcome == "retry":
@@ -205,7 +267,11 @@ def _refs(session, complaint_ids: set[int]) -> dict[int, str]:
     """channel/source_ref of complaints, the reference the audit log uses."""
     if not complaint_ids:
         return {}
-    rows = session.execute(select(Complaint.id, Complaint.channel_id, Complaint.source_ref).where(Complaint.id.in_(complaint_ids)))
+    rows = session.execute(
+        select(Complaint.id, Complaint.channel_id, Complaint.source_ref).where(
+            Complaint.id.in_(complaint_ids)
+        )
+    )
     return {cid: audit.ref_of(ch, ref) for cid, ch, ref in rows}
 
 

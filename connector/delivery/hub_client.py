@@ -30,22 +30,32 @@ class ItemResult:
 
 
 class HubClient:
-    def __init__(self, url: str, token: str, timeout_s: float = 30.0, policy: RetryPolicy | None = None,
-                 session: requests.Session | None = None):
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        timeout_s: float = 30.0,
+        policy: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+    ):
         self.base = url.rstrip("/") + "/api/v1"
         self.timeout_s = timeout_s
         self.policy = policy or RetryPolicy()
         self.http = session or requests.Session()
-        self.http.headers.update({
-            "Authorization": f"Bearer {token}",
-            "User-Agent": f"lapor-connector/{__version__}",
-            "Accept": "application/json",
-        })
+        self.http.headers.update(
+            {
+                "Authorization": f"Bearer {token}",
+                "User-Agent": f"lapor-connector/{__version__}",
+                "Accept": "application/json",
+            }
+        )
 
     @classmethod
     def from_config(cls, config) -> "HubClient":
         hub = config.hub
-        return cls(hub["url"], hub["token"], float(hub["timeout_s"]), RetryPolicy.from_config(config.retry))
+        return cls(
+            hub["url"], hub["token"], float(hub["timeout_s"]), RetryPolicy.from_config(config.retry)
+        )
 
     def _request(self, method: str, path: str, **kwargs) -> requests.Response:
         what = f"hub {method} {path}"
@@ -72,7 +82,9 @@ class HubClient:
         """The hub's own OpenAPI document (core): which capabilities it offers."""
         body = self._json("GET", "/openapi.json")
         if not isinstance(body, dict) or not isinstance(body.get("paths"), dict):
-            raise HubUnavailableError("hub GET /openapi.json: the answer is not an OpenAPI document")
+            raise HubUnavailableError(
+                "hub GET /openapi.json: the answer is not an OpenAPI document"
+            )
         return body
 
     def send_reports(self, reports: list[dict]) -> list[ItemResult]:
@@ -80,20 +92,42 @@ class HubClient:
         body = self._json("POST", "/reports:batch", json={"reports": reports})
         results = body.get("results") if isinstance(body, dict) else None
         if not isinstance(results, list) or len(results) != len(reports):
-            raise HubUnavailableError("hub POST /reports:batch: the answer does not hold one result per report")
+            raise HubUnavailableError(
+                "hub POST /reports:batch: the answer does not hold one result per report"
+            )
         parsed = []
         for i, r in enumerate(results):
-            if not isinstance(r, dict) or r.get("outcome") not in OUTCOMES or r.get("index", i) != i:
-                raise HubUnavailableError(f"hub POST /reports:batch: result {i} is not a valid item result")
-            parsed.append(ItemResult(i, r.get("source_ref"), r["outcome"], r.get("tracking_id"), r.get("errors") or []))
+            if (
+                not isinstance(r, dict)
+                or r.get("outcome") not in OUTCOMES
+                or r.get("index", i) != i
+            ):
+                raise HubUnavailableError(
+                    f"hub POST /reports:batch: result {i} is not a valid item result"
+                )
+            parsed.append(
+                ItemResult(
+                    i,
+                    r.get("source_ref"),
+                    r["outcome"],
+                    r.get("tracking_id"),
+                    r.get("errors") or [],
+                )
+            )
         return parsed
 
     def send_updates(self, updates: list[dict]) -> list[dict]:
         """POST one batch of region status updates; one answer per update, in order."""
         body = self._json("POST", "/updates:batch", json={"updates": updates})
         results = body.get("results") if isinstance(body, dict) else None
-        if not isinstance(results, list) or len(results) != len(updates) or not all(isinstance(r, dict) for r in results):
-            raise HubUnavailableError("hub POST /updates:batch: the answer does not hold one result per update")
+        if (
+            not isinstance(results, list)
+            or len(results) != len(updates)
+            or not all(isinstance(r, dict) for r in results)
+        ):
+            raise HubUnavailableError(
+                "hub POST /updates:batch: the answer does not hold one result per update"
+            )
         return results
 
     def updates(self, after: str | None = None, limit: int = 500) -> dict:
@@ -111,7 +145,9 @@ class HubClient:
             return None
 
     def find_report(self, channel_id: str, source_ref: str) -> dict | None:
-        body = self._json("GET", "/reports", params={"channel_id": channel_id, "source_ref": source_ref})
+        body = self._json(
+            "GET", "/reports", params={"channel_id": channel_id, "source_ref": source_ref}
+        )
         reports = body.get("reports") if isinstance(body, dict) else None
         return reports[0] if reports else None
 
@@ -119,7 +155,9 @@ class HubClient:
         """Every report of this connector at the hub (core), one page (a list) at a time."""
         after = None
         while True:
-            body = self._json("GET", "/reports", params={"limit": limit, **({"after": after} if after else {})})
+            body = self._json(
+                "GET", "/reports", params={"limit": limit, **({"after": after} if after else {})}
+            )
             if not isinstance(body, dict) or not isinstance(body.get("reports"), list):
                 raise HubUnavailableError("hub GET /reports: the answer has no report list")
             yield body["reports"]
@@ -134,11 +172,15 @@ class HubClient:
 
     def reconcile_digest(self, buckets: int | None = None) -> dict:
         """{"buckets": N, "count": n, "digests": [...]} of this connector's reports at the hub."""
-        return self._json("GET", "/reconcile/digest", params={"buckets": buckets} if buckets else None)
+        return self._json(
+            "GET", "/reconcile/digest", params={"buckets": buckets} if buckets else None
+        )
 
     def reconcile_bucket(self, bucket: int, buckets: int) -> list[dict]:
         """Every entry of one bucket at the hub: {channel_id, source_ref, tracking_id, status, content_hash}."""
-        return self._json("GET", f"/reconcile/buckets/{bucket}", params={"buckets": buckets})["entries"]
+        return self._json("GET", f"/reconcile/buckets/{bucket}", params={"buckets": buckets})[
+            "entries"
+        ]
 
     def post_checkpoint(self, seq: int, hash_: str, at: str) -> dict:
         """Give the hub the audit chain's head, so truncation or rewriting shows from its side too."""

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lapor_exchange import status as S
-from lapor_exchange.capabilities import STATUS_PUSH
-from connector.delivery.deliverer import Route, Sent
-from connector.errors import PermanentError, TransientError
-from connector.delivery.hub_client import HubClient
 from connector.citizens.notify import enqueue_notification
+from connector.delivery.deliverer import Route, Sent
+from connector.delivery.hub_client import HubClient
+from connector.errors import PermanentError, TransientError
 from connector.store.models import Complaint, SentMessage
 from connector.sync.updates import park_region_update, record_hub_answer, region_update_payload
 from connector.timeutil import utcnow
+from lapor_exchange import status as S
+from lapor_exchange.capabilities import STATUS_PUSH
 
 
 class ReportRoute(Route):
@@ -30,8 +30,16 @@ class ReportRoute(Route):
         self.batch_size = batch_size
 
     def load(self, session, items) -> list:
-        complaints = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_([i.complaint_id for i in items])))}
-        return [{"complaint_id": i.complaint_id, "report": complaints[i.complaint_id].report} for i in items]
+        complaints = {
+            c.id: c
+            for c in session.scalars(
+                select(Complaint).where(Complaint.id.in_([i.complaint_id for i in items]))
+            )
+        }
+        return [
+            {"complaint_id": i.complaint_id, "report": complaints[i.complaint_id].report}
+            for i in items
+        ]
 
     def send(self, payloads: list) -> list[Sent]:
         results = self.hub.send_reports([p["report"] for p in payloads])
@@ -42,9 +50,17 @@ class ReportRoute(Route):
         kept = {"outcome": result.outcome, "tracking_id": result.tracking_id}
         if result.outcome in ("created", "duplicate"):
             return Sent.delivered(kept)
-        details = "; ".join(f"{e.get('path', '$')}: {e.get('message', '')}" for e in result.errors if isinstance(e, dict))
+        details = "; ".join(
+            f"{e.get('path', '$')}: {e.get('message', '')}"
+            for e in result.errors
+            if isinstance(e, dict)
+        )
         tracking = f" (hub tracking id {result.tracking_id})" if result.tracking_id else ""
-        return Sent.dead(f"hub_{result.outcome}", f"hub answered {result.outcome}{tracking}" + (f": {details}" if details else ""), kept)
+        return Sent.dead(
+            f"hub_{result.outcome}",
+            f"hub answered {result.outcome}{tracking}" + (f": {details}" if details else ""),
+            kept,
+        )
 
     def record(self, session, item_id: int, payload, sent: Sent) -> None:
         complaint = session.get(Complaint, payload["complaint_id"])
@@ -72,8 +88,14 @@ class HubUpdateRoute(Route):
     def _sent(self, answer: dict) -> Sent:
         if answer.get("outcome") in self.DELIVERED:
             return Sent.delivered(answer)
-        details = "; ".join(f"{e.get('path', '$')}: {e.get('message', '')}" for e in answer.get("errors") or [])
-        return Sent.dead(f"hub_{answer.get('outcome')}", f"hub answered {answer.get('outcome')}" + (f": {details}" if details else ""), answer)
+        details = "; ".join(
+            f"{e.get('path', '$')}: {e.get('message', '')}" for e in answer.get("errors") or []
+        )
+        return Sent.dead(
+            f"hub_{answer.get('outcome')}",
+            f"hub answered {answer.get('outcome')}" + (f": {details}" if details else ""),
+            answer,
+        )
 
     def record(self, session, item_id: int, payload, sent: Sent) -> None:
         record_hub_answer(session, payload["update_id"], sent.result)
@@ -113,7 +135,9 @@ class PushRoute(Route):
         return [i.payload for i in items]
 
     def send(self, payloads: list) -> list[Sent]:
-        return one_by_one(payloads, lambda p: Sent.delivered(self.channel.push(p["update"], p["source_ref"])))
+        return one_by_one(
+            payloads, lambda p: Sent.delivered(self.channel.push(p["update"], p["source_ref"]))
+        )
 
 
 class NotificationRoute(Route):
@@ -130,7 +154,9 @@ class NotificationRoute(Route):
 
     def load(self, session, items) -> list:
         ids = [i.complaint_id for i in items if i.complaint_id is not None]
-        complaints = {c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))}
+        complaints = {
+            c.id: c for c in session.scalars(select(Complaint).where(Complaint.id.in_(ids)))
+        }
         return [self._message(item, complaints.get(item.complaint_id)) for item in items]
 
     def _message(self, item, complaint: Complaint | None) -> dict:
@@ -157,7 +183,17 @@ class NotificationRoute(Route):
 
     def record(self, session, item_id: int, payload, sent: Sent) -> None:
         message_id = (sent.result or {}).get("message_id")
-        if message_id and payload["complaint_id"] is not None and \
-                session.scalar(select(SentMessage.id).where(SentMessage.message_id == message_id)) is None:
-            session.add(SentMessage(message_id=message_id, complaint_id=payload["complaint_id"],
-                                    channel_id=self.channel.id, event=payload["event"]))
+        if (
+            message_id
+            and payload["complaint_id"] is not None
+            and session.scalar(select(SentMessage.id).where(SentMessage.message_id == message_id))
+            is None
+        ):
+            session.add(
+                SentMessage(
+                    message_id=message_id,
+                    complaint_id=payload["complaint_id"],
+                    channel_id=self.channel.id,
+                    event=payload["event"],
+                )
+            )

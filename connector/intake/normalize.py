@@ -7,8 +7,6 @@ store (complaint or quarantine) is `connector.intake`'s job.
 
 from __future__ import annotations
 
-from lapor_exchange.documents import SCHEMA_VERSION
-
 from dataclasses import dataclass, field
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -16,8 +14,8 @@ from zoneinfo import ZoneInfo
 from connector.channels.base import RawItem
 from connector.mapping.profile import Profile
 from connector.timeutil import iso
+from lapor_exchange.documents import SCHEMA_VERSION
 from lapor_exchange.problems import Problem, report_problems
-
 
 
 @dataclass
@@ -35,7 +33,13 @@ class Normalized:
 class Normalizer:
     """Callable: RawItem -> Normalized, for one channel."""
 
-    def __init__(self, profile: Profile, connector_id: str, tz: ZoneInfo, parse: Callable[[RawItem], object] | None = None):
+    def __init__(
+        self,
+        profile: Profile,
+        connector_id: str,
+        tz: ZoneInfo,
+        parse: Callable[[RawItem], object] | None = None,
+    ):
         self.profile = profile
         self.connector_id = connector_id
         self.tz = tz
@@ -56,7 +60,9 @@ class Normalizer:
 
     def read(self, item: RawItem) -> tuple[dict | None, list[Problem]]:
         """The record a profile maps, parsed from the raw item; or the problems that stop it."""
-        read_problems = [Problem(p["path"], p["message"]) for p in item.meta.get("read_problems", [])]
+        read_problems = [
+            Problem(p["path"], p["message"]) for p in item.meta.get("read_problems", [])
+        ]
         if read_problems:
             return None, read_problems
         try:
@@ -64,7 +70,9 @@ class Normalizer:
         except (ValueError, UnicodeDecodeError) as exc:
             return None, [Problem("$", f"the item could not be read: {exc}")]
         if not isinstance(record, dict):
-            return None, [Problem("$", f"the item is a {type(record).__name__}, expected an object")]
+            return None, [
+                Problem("$", f"the item is a {type(record).__name__}, expected an object")
+            ]
         return record, []
 
     def map(self, item: RawItem, record: dict) -> Normalized:

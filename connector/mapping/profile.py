@@ -20,12 +20,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.errors import ConfigError, ProfileError
-from connector.support.schemas import Problem, load_schema
-from connector.support.schemas import problems as schema_problems
-from connector.support.yamlfile import read_yaml
 from connector.mapping import transforms as T
 from connector.mapping.paths import MISSING, get_path, set_path
 from connector.mapping.tables import CodeTable, NationalCategories, RegionIndex, read_table_csv
+from connector.support.schemas import Problem, load_schema
+from connector.support.schemas import problems as schema_problems
+from connector.support.yamlfile import read_yaml
 
 _PERSONAL_PREFIX = "complainant"
 
@@ -134,13 +134,17 @@ class Profile:
 
     # -- loading ---------------------------------------------------------------
 
-    def _load_tables(self, specs: dict, base_dir: Path, problems: list[str]) -> dict[str, CodeTable]:
+    def _load_tables(
+        self, specs: dict, base_dir: Path, problems: list[str]
+    ) -> dict[str, CodeTable]:
         tables = {}
         for name, spec in specs.items():
             extra = {k: spec[k] for k in ("fallback", "ignore", "review") if k in spec}
             rules = list(spec.get("rules", []))
             if "rules_file" in spec:
-                rules += self._rules_file(base_dir / spec["rules_file"], f"tables.{name}.rules_file", problems)
+                rules += self._rules_file(
+                    base_dir / spec["rules_file"], f"tables.{name}.rules_file", problems
+                )
             extra["rules"] = [(rule["any"], rule["value"]) for rule in rules]
             try:
                 values = read_table_csv(base_dir / spec["file"]) if "file" in spec else {}
@@ -158,13 +162,21 @@ class Profile:
         except ConfigError as exc:
             problems.extend(f"{where}: {p}" for p in exc.problems)
             return []
-        bad = [i for i, r in enumerate(rules) if not (isinstance(r, dict) and isinstance(r.get("any"), list) and "value" in r)]
+        bad = [
+            i
+            for i, r in enumerate(rules)
+            if not (isinstance(r, dict) and isinstance(r.get("any"), list) and "value" in r)
+        ]
         if not isinstance(rules, list) or bad:
-            problems.append(f"{where}: {path.name} must be a list of {{any: [words], value: …}} (bad items: {bad})")
+            problems.append(
+                f"{where}: {path.name} must be a list of {{any: [words], value: …}} (bad items: {bad})"
+            )
             return []
         return rules
 
-    def _rule(self, target: str, spec: dict, problems: list[str], prefix: str = "fields", schema_root=None) -> Rule:
+    def _rule(
+        self, target: str, spec: dict, problems: list[str], prefix: str = "fields", schema_root=None
+    ) -> Rule:
         where = f"{prefix}.{target}"
         schema_root = schema_root or load_schema("report")
         for path in filter(None, (target, spec.get("raw_to"))):
@@ -183,7 +195,10 @@ class Profile:
         )
         if "each" in spec:
             item_schema = (_target_schema(schema_root, target) or {}).get("items", {})
-            rule.each = {t: self._rule(t, s, problems, f"{where}.each", item_schema) for t, s in spec["each"].items()}
+            rule.each = {
+                t: self._rule(t, s, problems, f"{where}.each", item_schema)
+                for t, s in spec["each"].items()
+            }
         return rule
 
     def _steps(self, specs: list, where: str, problems: list[str]):
@@ -191,14 +206,20 @@ class Profile:
             name, arg = (spec, None) if isinstance(spec, str) else next(iter(spec.items()))
             transform = T.REGISTRY.get(name)
             if transform is None:
-                problems.append(f"{where}.transforms[{i}]: unknown transform '{name}' (known: {', '.join(T.names())})")
+                problems.append(
+                    f"{where}.transforms[{i}]: unknown transform '{name}' (known: {', '.join(T.names())})"
+                )
                 continue
             if transform.arg == "required" and arg is None:
-                problems.append(f"{where}.transforms[{i}]: transform '{name}' needs an argument ({transform.doc})")
+                problems.append(
+                    f"{where}.transforms[{i}]: transform '{name}' needs an argument ({transform.doc})"
+                )
             if transform.arg == "none" and arg is not None:
                 problems.append(f"{where}.transforms[{i}]: transform '{name}' takes no argument")
             if name in ("table", "keywords") and arg is not None and arg not in self.tables:
-                problems.append(f"{where}.transforms[{i}]: unknown table '{arg}' (tables: {', '.join(sorted(self.tables)) or 'none'})")
+                problems.append(
+                    f"{where}.transforms[{i}]: unknown table '{arg}' (tables: {', '.join(sorted(self.tables)) or 'none'})"
+                )
             yield Step(transform, arg)
 
     # -- mapping -------------------------------------------------------------------
@@ -210,7 +231,9 @@ class Profile:
             self._apply(rule, record, ctx, out, out.fields)
         return out
 
-    def _apply(self, rule: Rule, record, ctx: _Context, out: Mapped, target: dict, prefix: str = "$") -> None:
+    def _apply(
+        self, rule: Rule, record, ctx: _Context, out: Mapped, target: dict, prefix: str = "$"
+    ) -> None:
         path = f"{prefix}.{rule.target}"
         ctx.fell_back.clear()
         raw, source = self._read(rule, record)
@@ -232,7 +255,13 @@ class Profile:
         if ctx.fell_back and rule.raw_to:
             set_path(target, rule.raw_to, str(raw))
         if ctx.fell_back:
-            out.review.append({"field": path, "reason": f"unknown value, fallback used from table '{ctx.fell_back[-1]}'", "source": source})
+            out.review.append(
+                {
+                    "field": path,
+                    "reason": f"unknown value, fallback used from table '{ctx.fell_back[-1]}'",
+                    "source": source,
+                }
+            )
 
     def _read(self, rule: Rule, record):
         if rule.const is not MISSING:
@@ -254,7 +283,10 @@ class Profile:
                 shown = "the value" if rule.personal else _show(value)
                 message = f"{shown} {exc}"
                 if rule.on_error == "drop":
-                    out.warnings.append(f"{path} left out: {message}" + (f" (source field '{source}')" if source else ""))
+                    out.warnings.append(
+                        f"{path} left out: {message}"
+                        + (f" (source field '{source}')" if source else "")
+                    )
                     return MISSING
                 out.problems.append(Problem(path, message, source))
                 return MISSING
@@ -262,7 +294,9 @@ class Profile:
 
     def _map_list(self, rule: Rule, raw, ctx: _Context, out: Mapped, path: str, source):
         if not isinstance(raw, list):
-            out.problems.append(Problem(path, f"is a {type(raw).__name__}, expected a list", source))
+            out.problems.append(
+                Problem(path, f"is a {type(raw).__name__}, expected a list", source)
+            )
             return MISSING
         items = []
         for i, element in enumerate(raw):

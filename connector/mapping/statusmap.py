@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from lapor_exchange import status as S
 from connector.mapping.paths import MISSING, get_path
+from lapor_exchange import status as S
 
 IGNORE = "ignore"
 
@@ -51,13 +51,17 @@ class StatusMap:
         valid = set(S.STATUSES) | {IGNORE}
         for code, national in self._to_national.items():
             if national not in valid:
-                problems.append(f"{where}.to_national.{code}: '{national}' is not a national status or '{IGNORE}'")
+                problems.append(
+                    f"{where}.to_national.{code}: '{national}' is not a national status or '{IGNORE}'"
+                )
         for national in self._to_local:
             if national not in S.STATUSES:
                 problems.append(f"{where}.to_local.{national}: not a national status")
         missing = [s for s in S.STATUSES if s not in self._to_local]
         if missing:
-            problems.append(f"{where}.to_local: every national status needs a local code or '{IGNORE}'; missing {', '.join(missing)}")
+            problems.append(
+                f"{where}.to_local: every national status needs a local code or '{IGNORE}'; missing {', '.join(missing)}"
+            )
 
     # -- codes -----------------------------------------------------------------
 
@@ -65,7 +69,9 @@ class StatusMap:
         """The national status for a local code; None for `ignore`. Raises UnmappedStatusError."""
         national = self._to_national.get(str(code))
         if national is None:
-            raise UnmappedStatusError(f"local status {code!r} has no national mapping in the profile's status.to_national")
+            raise UnmappedStatusError(
+                f"local status {code!r} has no national mapping in the profile's status.to_national"
+            )
         return None if national == IGNORE else national
 
     def to_local(self, national: str | None) -> str | None:
@@ -103,17 +109,30 @@ class StatusMap:
             return None if value in (MISSING, None, "") else str(value)
 
         at_spec = spec.get("at")
-        return Response(str(ident), read("message"), self.parse_time(get_path(item, at_spec["path"]), at_spec.get("format", "iso"))
-                        if at_spec else None, read("status"), read("ref"))
+        return Response(
+            str(ident),
+            read("message"),
+            self.parse_time(get_path(item, at_spec["path"]), at_spec.get("format", "iso"))
+            if at_spec
+            else None,
+            read("status"),
+            read("ref"),
+        )
 
     def parse_time(self, value, fmt: str = "iso") -> datetime | None:
         if value in (MISSING, None, ""):
             return None
         try:
-            parsed = datetime.fromisoformat(str(value)) if fmt == "iso" else datetime.strptime(str(value), fmt)
+            parsed = (
+                datetime.fromisoformat(str(value))
+                if fmt == "iso"
+                else datetime.strptime(str(value), fmt)
+            )
         except ValueError:
             return None
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=self.tz or timezone.utc)).astimezone(timezone.utc)
+        return (
+            parsed if parsed.tzinfo else parsed.replace(tzinfo=self.tz or timezone.utc)
+        ).astimezone(timezone.utc)
 
     # -- pushing -----------------------------------------------------------------
 
@@ -134,7 +153,11 @@ class StatusMap:
             value = source["const"] if isinstance(source, dict) else values[source]
             if value is not None:
                 body[field] = value
-        return spec.get("method", "POST"), spec["path"].replace("{source_ref}", str(source_ref)), body
+        return (
+            spec.get("method", "POST"),
+            spec["path"].replace("{source_ref}", str(source_ref)),
+            body,
+        )
 
     def _format_time(self, iso_text: str, fmt: str) -> str:
         moment = datetime.fromisoformat(iso_text)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from connector.support.data import data_path
 from connector.mapping.transforms import TransformError
+from connector.support.data import data_path
 
 _NO_FALLBACK = object()
 
@@ -94,7 +94,9 @@ class NationalCategories:
     @classmethod
     @lru_cache(maxsize=None)
     def load(cls, path: Path | None = None) -> "NationalCategories":
-        with open(path or data_path("mappings", "categories.csv"), encoding="utf-8", newline="") as fh:
+        with open(
+            path or data_path("mappings", "categories.csv"), encoding="utf-8", newline=""
+        ) as fh:
             return cls(list(csv.DictReader(fh)))
 
     def __contains__(self, code: str) -> bool:
@@ -127,7 +129,11 @@ class RegionIndex:
             self._code_of.setdefault(table_key(alias), (code, depth))
         aliases = sorted(self._code_of, key=len, reverse=True)
         body = "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in aliases)
-        self._pattern = re.compile(rf"(?<![\w]){'(?:' + body + ')'}(?![\w])", re.IGNORECASE) if aliases else None
+        self._pattern = (
+            re.compile(rf"(?<![\w]){'(?:' + body + ')'}(?![\w])", re.IGNORECASE)
+            if aliases
+            else None
+        )
 
     @classmethod
     @lru_cache(maxsize=None)

@@ -137,7 +137,11 @@ def _date(value, arg, ctx):
     """A calendar date (YYYY-MM-DD) from text in the given strptime format (default ISO 8601)."""
     text = _text(value).strip()
     try:
-        parsed = date.fromisoformat(text[:10]) if arg in (None, "iso") else datetime.strptime(text, arg).date()
+        parsed = (
+            date.fromisoformat(text[:10])
+            if arg in (None, "iso")
+            else datetime.strptime(text, arg).date()
+        )
     except ValueError:
         raise TransformError(f"is not a date in the form {arg or 'YYYY-MM-DD'}") from None
     return parsed.isoformat()
@@ -149,7 +153,9 @@ def _datetime(value, arg, ctx):
     a time without an offset is read in the profile's time zone."""
     text = _text(value).strip()
     try:
-        parsed = datetime.fromisoformat(text) if arg in (None, "iso") else datetime.strptime(text, arg)
+        parsed = (
+            datetime.fromisoformat(text) if arg in (None, "iso") else datetime.strptime(text, arg)
+        )
     except ValueError:
         raise TransformError(f"is not a date and time in the form {arg or 'ISO 8601'}") from None
     if parsed.tzinfo is None:
@@ -176,8 +182,6 @@ def _phone(value, arg, ctx):
     if digits.startswith("62") and not 10 <= len(digits) <= 15:
         raise TransformError("is too short or too long for an Indonesian number")
     return "+" + digits
-
-
 
 
 @transform("email")

@@ -54,28 +54,62 @@ def list_letters(session, limit: int = 100) -> list[Letter]:
 
 
 def _parked_updates(session, limit: int) -> list[StatusUpdate]:
-    rows = session.scalars(select(StatusUpdate).where(StatusUpdate.state == "parked").order_by(StatusUpdate.id).limit(limit))
-    keys = set(session.scalars(select(OutboxItem.idempotency_key).where(OutboxItem.kind == "status_update",
-                                                                         OutboxItem.target == "hub")))
-    return [r for r in rows if f"update/hub/{r.update_id}" not in keys]  # those show as their outbox item
+    rows = session.scalars(
+        select(StatusUpdate)
+        .where(StatusUpdate.state == "parked")
+        .order_by(StatusUpdate.id)
+        .limit(limit)
+    )
+    keys = set(
+        session.scalars(
+            select(OutboxItem.idempotency_key).where(
+                OutboxItem.kind == "status_update", OutboxItem.target == "hub"
+            )
+        )
+    )
+    return [
+        r for r in rows if f"update/hub/{r.update_id}" not in keys
+    ]  # those show as their outbox item
 
 
 def _outbox_letter(session, row: OutboxItem) -> Letter:
     complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
     subject = f"{complaint.channel_id}/{complaint.source_ref}" if complaint else row.idempotency_key
-    return Letter(f"o{row.id}", f"{row.kind} → {row.target}", subject, row.attempts, row.last_error_code, row.last_error or "")
+    return Letter(
+        f"o{row.id}",
+        f"{row.kind} → {row.target}",
+        subject,
+        row.attempts,
+        row.last_error_code,
+        row.last_error or "",
+    )
 
 
 def _update_letter(session, row: StatusUpdate) -> Letter:
     complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
-    subject = f"{complaint.channel_id}/{complaint.source_ref}" if complaint else f"tracking id {row.payload.get('tracking_id')}"
-    return Letter(f"u{row.id}", f"{row.origin} update {row.update_id}", subject, None, "parked", row.reason or "")
+    subject = (
+        f"{complaint.channel_id}/{complaint.source_ref}"
+        if complaint
+        else f"tracking id {row.payload.get('tracking_id')}"
+    )
+    return Letter(
+        f"u{row.id}",
+        f"{row.origin} update {row.update_id}",
+        subject,
+        None,
+        "parked",
+        row.reason or "",
+    )
 
 
 def get(session, ref: str):
     prefix, number = parse_ref(ref)
     row = session.get(OutboxItem if prefix == "o" else StatusUpdate, number)
-    if row is None or (prefix == "u" and row.state != "parked") or (prefix == "o" and row.state != "dead"):
+    if (
+        row is None
+        or (prefix == "u" and row.state != "parked")
+        or (prefix == "o" and row.state != "dead")
+    ):
         raise UnknownLetterError(f"no dead letter {ref}")
     return row
 
@@ -84,23 +118,38 @@ def replay(session, refs: list[str] | None, ctx: HubSyncContext, via: str = "cli
     """Give dead letters another go: the given ones, or all when `refs` is None. Each is
     written to the audit log as an operator action."""
     if refs is None:
-        rows = list(session.scalars(select(OutboxItem).where(OutboxItem.state == "dead").order_by(OutboxItem.id)))
+        rows = list(
+            session.scalars(
+                select(OutboxItem).where(OutboxItem.state == "dead").order_by(OutboxItem.id)
+            )
+        )
         rows += _parked_updates(session, 10_000)
     else:
         rows = [get(session, ref) for ref in refs]
     count = 0
     for row in rows:
         _operator(session, row, "replay", via)
-        count += outbox.replay(session, [row.id]) if isinstance(row, OutboxItem) else _replay_update(session, row, ctx)
+        count += (
+            outbox.replay(session, [row.id])
+            if isinstance(row, OutboxItem)
+            else _replay_update(session, row, ctx)
+        )
     return count
 
 
 def _operator(session, row, action: str, via: str) -> None:
     complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
-    what = {"letter": f"o{row.id}", "key": audit.safe_id(row.idempotency_key)} if isinstance(row, OutboxItem) \
+    what = (
+        {"letter": f"o{row.id}", "key": audit.safe_id(row.idempotency_key)}
+        if isinstance(row, OutboxItem)
         else {"letter": f"u{row.id}", "update_id": audit.safe_id(row.update_id)}
-    audit.record(session, "operator", audit.ref_of(complaint.channel_id, complaint.source_ref) if complaint else None,
-                 {"action": action, "via": via, **what})
+    )
+    audit.record(
+        session,
+        "operator",
+        audit.ref_of(complaint.channel_id, complaint.source_ref) if complaint else None,
+        {"action": action, "via": via, **what},
+    )
 
 
 def _replay_update(session, row: StatusUpdate, ctx: HubSyncContext) -> int:
@@ -121,11 +170,17 @@ def discard(session, refs: list[str], via: str = "cli") -> int:
         row = get(session, ref)
         _operator(session, row, "discard", via)
         if isinstance(row, OutboxItem):
-            session.execute(update(OutboxItem).where(OutboxItem.id == row.id)
-                            .values(state="discarded", finished_at=utcnow(), updated_at=utcnow()))
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == row.id)
+                .values(state="discarded", finished_at=utcnow(), updated_at=utcnow())
+            )
             if row.kind == "status_update" and row.payload and "update_id" in row.payload:
-                session.execute(update(StatusUpdate).where(StatusUpdate.update_id == row.payload["update_id"])
-                                .values(state="discarded"))
+                session.execute(
+                    update(StatusUpdate)
+                    .where(StatusUpdate.update_id == row.payload["update_id"])
+                    .values(state="discarded")
+                )
         else:
             row.state = "discarded"
         count += 1

@@ -51,5 +51,9 @@ def mask_record(record, personal_paths: list[str]):
         *parents, last = path.split(".")
         holder = get_path(masked, ".".join(parents)) if parents else masked
         if isinstance(holder, dict) and holder.get(last) not in (None, MISSING, ""):
-            holder[last] = mask_text(holder[last], keep=0) if not isinstance(holder[last], (dict, list)) else "***"
+            holder[last] = (
+                mask_text(holder[last], keep=0)
+                if not isinstance(holder[last], (dict, list))
+                else "***"
+            )
     return masked

@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from connector import audit
-from lapor_exchange.canonical import sha256_bytes
-from connector.support.counters import Counters
 from connector.store.models import Complaint, IntakeItem, MessagePart, StatusUpdate
+from connector.support.counters import Counters
 from connector.timeutil import utcnow
+from lapor_exchange.canonical import sha256_bytes
 
 ERASED_TEXT = "[dihapus sesuai masa retensi]"
 
@@ -35,7 +35,9 @@ class RetentionStats(Counters):
     messages: int = 0
 
 
-def apply(store, raw_days: int | None, personal_days: int | None, now: datetime | None = None) -> RetentionStats:
+def apply(
+    store, raw_days: int | None, personal_days: int | None, now: datetime | None = None
+) -> RetentionStats:
     """Erase what is past its period, in one transaction."""
     now = now or utcnow()
     stats = RetentionStats()
@@ -43,24 +45,48 @@ def apply(store, raw_days: int | None, personal_days: int | None, now: datetime 
         if raw_days:
             stats.payloads = _erase_payloads(session, now - timedelta(days=raw_days), now)
         if personal_days:
-            stats.complaints, stats.messages = _erase_personal(session, now - timedelta(days=personal_days), now)
+            stats.complaints, stats.messages = _erase_personal(
+                session, now - timedelta(days=personal_days), now
+            )
         if stats.payloads or stats.complaints or stats.messages:
-            audit.record(session, "erased", None, {"payloads": stats.payloads, "complaints": stats.complaints,
-                                                  "messages": stats.messages, "raw_days": raw_days, "personal_days": personal_days})
+            audit.record(
+                session,
+                "erased",
+                None,
+                {
+                    "payloads": stats.payloads,
+                    "complaints": stats.complaints,
+                    "messages": stats.messages,
+                    "raw_days": raw_days,
+                    "personal_days": personal_days,
+                },
+            )
     return stats
 
 
 def _erase_payloads(session, before: datetime, now: datetime) -> int:
-    done = session.execute(update(IntakeItem).where(IntakeItem.erased_at.is_(None), IntakeItem.received_at < before)
-                           .values(payload=b"", erased_at=now))
-    for part in session.scalars(select(MessagePart).where(MessagePart.state != "waiting", MessagePart.received_at < before,
-                                                          ~MessagePart.sender.startswith("#"))):
+    done = session.execute(
+        update(IntakeItem)
+        .where(IntakeItem.erased_at.is_(None), IntakeItem.received_at < before)
+        .values(payload=b"", erased_at=now)
+    )
+    for part in session.scalars(
+        select(MessagePart).where(
+            MessagePart.state != "waiting",
+            MessagePart.received_at < before,
+            ~MessagePart.sender.startswith("#"),
+        )
+    ):
         part.sender = "#" + sha256_bytes(part.sender.encode("utf-8"))[:16]
     return done.rowcount
 
 
 def _erase_personal(session, before: datetime, now: datetime) -> tuple[int, int]:
-    complaints = list(session.scalars(select(Complaint).where(Complaint.erased_at.is_(None), Complaint.created_at < before)))
+    complaints = list(
+        session.scalars(
+            select(Complaint).where(Complaint.erased_at.is_(None), Complaint.created_at < before)
+        )
+    )
     for complaint in complaints:
         report = dict(complaint.report)
         report.pop("complainant", None)

@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from lapor_exchange import status as S
+from connector.ops.workdays import Calendar
 from connector.store.models import Complaint
 from connector.timeutil import utcnow
-from connector.ops.workdays import Calendar
+from lapor_exchange import status as S
 
 CLOCKS = {
     S.BELUM_TERVERIFIKASI: "verify",
@@ -65,26 +65,49 @@ class SlaRules:
         return cls(**{k: sla[k] for k in cls.__dataclass_fields__ if k in sla})
 
     def days_for(self, clock: str) -> int:
-        return {"verify": self.verify_days, "follow_up": self.follow_up_days, "close": self.close_after_days}[clock]
+        return {
+            "verify": self.verify_days,
+            "follow_up": self.follow_up_days,
+            "close": self.close_after_days,
+        }[clock]
 
 
-def deadlines(session, calendar: Calendar, rules: SlaRules, tz: ZoneInfo, now: datetime | None = None) -> list[Deadline]:
+def deadlines(
+    session, calendar: Calendar, rules: SlaRules, tz: ZoneInfo, now: datetime | None = None
+) -> list[Deadline]:
     """Every running clock, soonest due first."""
     today = (now or utcnow()).astimezone(tz).date()
-    query = select(Complaint).where(Complaint.tracking_id.is_not(None), Complaint.status.in_(list(CLOCKS)))
+    query = select(Complaint).where(
+        Complaint.tracking_id.is_not(None), Complaint.status.in_(list(CLOCKS))
+    )
     found = [_deadline(c, calendar, rules, tz, today) for c in session.scalars(query)]
-    return sorted((d for d in found if d is not None), key=lambda d: (d.days_left, d.due, d.tracking_id))
+    return sorted(
+        (d for d in found if d is not None), key=lambda d: (d.days_left, d.due, d.tracking_id)
+    )
 
 
-def _deadline(complaint: Complaint, calendar: Calendar, rules: SlaRules, tz: ZoneInfo, today: date) -> Deadline | None:
+def _deadline(
+    complaint: Complaint, calendar: Calendar, rules: SlaRules, tz: ZoneInfo, today: date
+) -> Deadline | None:
     clock = CLOCKS[complaint.status]
-    started_at = complaint.delivered_at if clock == "verify" else (complaint.status_at or complaint.delivered_at)
+    started_at = (
+        complaint.delivered_at
+        if clock == "verify"
+        else (complaint.status_at or complaint.delivered_at)
+    )
     if started_at is None:
         return None
     started = started_at.astimezone(tz).date()
     due = calendar.add_working_days(started, rules.days_for(clock))
-    return Deadline(complaint.tracking_id, f"{complaint.channel_id}/{complaint.source_ref}", complaint.status, clock,
-                    started, due, calendar.working_days_between(today, due))
+    return Deadline(
+        complaint.tracking_id,
+        f"{complaint.channel_id}/{complaint.source_ref}",
+        complaint.status,
+        clock,
+        started,
+        due,
+        calendar.working_days_between(today, due),
+    )
 
 
 def near_or_past(found: list[Deadline], rules: SlaRules) -> list[Deadline]:

@@ -31,7 +31,11 @@ class Calendar:
         """Read a holiday file; every bad row is reported at once with its line number."""
         holidays, problems = {}, []
         with open(path, encoding="utf-8", newline="") as fh:
-            lines = [(n, line) for n, line in enumerate(fh, start=1) if line.strip() and not line.lstrip().startswith("#")]
+            lines = [
+                (n, line)
+                for n, line in enumerate(fh, start=1)
+                if line.strip() and not line.lstrip().startswith("#")
+            ]
         for n, (day_text, kind, name) in _rows(lines[1:], problems):  # lines[0] is the header
             try:
                 day = date.fromisoformat(day_text)
@@ -71,7 +75,11 @@ class Calendar:
         """Working days after `start` up to and including `end` (negative when end is earlier)."""
         if end < start:
             return -self.working_days_between(end, start)
-        return sum(1 for n in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=n)))
+        return sum(
+            1
+            for n in range(1, (end - start).days + 1)
+            if self.is_working_day(start + timedelta(days=n))
+        )
 
 
 def _rows(lines, problems):

@@ -46,7 +46,11 @@ class UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return (
+            value.replace(tzinfo=timezone.utc)
+            if value.tzinfo is None
+            else value.astimezone(timezone.utc)
+        )
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -61,7 +65,11 @@ class IntakeItem(Base):
     """A raw inbound item as received. Immutable: written once, never updated."""
 
     __tablename__ = "intake_items"
-    __table_args__ = (UniqueConstraint("channel_id", "external_id", "payload_sha256", name="uq_intake_items_version"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "channel_id", "external_id", "payload_sha256", name="uq_intake_items_version"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(64))
@@ -72,7 +80,9 @@ class IntakeItem(Base):
     meta: Mapped[dict] = mapped_column(JSONType, default=dict)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    outcome: Mapped[str] = mapped_column(String(20))  # accepted | quarantined | revision | reply | ignored | duplicate | part | command
+    outcome: Mapped[str] = mapped_column(
+        String(20)
+    )  # accepted | quarantined | revision | reply | ignored | duplicate | part | command
     # A channel's content key (an SMS: sender and text) to catch the same message delivered
     # twice under two gateway ids within the channel's window.
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -100,7 +110,9 @@ class Complaint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # personal data removed by retention
+    erased_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime
+    )  # personal data removed by retention
     # The national status is set by the newest update either side made (connector.status.wins).
     status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_update_id: Mapped[str | None] = mapped_column(String(200))
@@ -191,8 +203,12 @@ class MessagePart(Base):
     gaps noted when it has waited long enough."""
 
     __tablename__ = "message_parts"
-    __table_args__ = (UniqueConstraint("channel_id", "sender", "ref", "total", "seq", "intake_id", name="uq_message_parts"),
-                      Index("ix_message_parts_set", "channel_id", "sender", "ref", "total"))
+    __table_args__ = (
+        UniqueConstraint(
+            "channel_id", "sender", "ref", "total", "seq", "intake_id", name="uq_message_parts"
+        ),
+        Index("ix_message_parts_set", "channel_id", "sender", "ref", "total"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel_id: Mapped[str] = mapped_column(String(64))
@@ -264,7 +280,9 @@ class ReconcileFinding(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("reconcile_runs.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # missing_at_hub | orphan | status_differs | content_differs | tracking_id_differs
+    kind: Mapped[str] = mapped_column(
+        String(32)
+    )  # missing_at_hub | orphan | status_differs | content_differs | tracking_id_differs
     channel_id: Mapped[str] = mapped_column(String(64))
     source_ref: Mapped[str] = mapped_column(String(512))
     ours: Mapped[dict | None] = mapped_column(JSONType)

@@ -21,4 +21,6 @@ def data_path(*parts: str) -> Path:
         candidate = root.joinpath(*parts)
         if candidate.exists():
             return candidate
-    raise FileNotFoundError(f"shipped data file {'/'.join(parts)} not found under {', '.join(map(str, _CANDIDATE_ROOTS))}")
+    raise FileNotFoundError(
+        f"shipped data file {'/'.join(parts)} not found under {', '.join(map(str, _CANDIDATE_ROOTS))}"
+    )

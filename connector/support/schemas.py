@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from lapor_exchange import documents
 from jsonschema import Draft202012Validator
 
+from connector.support.data import data_path
+from lapor_exchange import documents
 from lapor_exchange.problems import Problem, is_email, validator_for
 from lapor_exchange.problems import problems as _problems
-
-from connector.support.data import data_path
 
 __all__ = ["Problem", "is_email", "load_schema", "problems", "validator_for"]
 

@@ -31,7 +31,9 @@ def read_yaml(path: str | Path, environ=None, interpolate: bool = True):
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError([f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"], source=str(path)) from exc
+        raise ConfigError(
+            [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"], source=str(path)
+        ) from exc
     if not interpolate:
         return data
     problems: list[str] = []
@@ -44,7 +46,10 @@ def read_yaml(path: str | Path, environ=None, interpolate: bool = True):
 def expand(value, environ, problems: list[str], path: str = ""):
     """Return `value` with ${VAR} references expanded; appends one line per unset variable."""
     if isinstance(value, dict):
-        return {k: expand(v, environ, problems, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        return {
+            k: expand(v, environ, problems, f"{path}.{k}" if path else str(k))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [expand(v, environ, problems, f"{path}[{i}]") for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:

@@ -16,8 +16,6 @@ See docs/design.md, "Status sync".
 
 from __future__ import annotations
 
-from lapor_exchange.documents import SCHEMA_VERSION
-
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,14 +24,15 @@ from threading import Event
 from sqlalchemy import select
 
 from connector import audit
-from lapor_exchange import status as S
-from connector.support.counters import Counters
-from connector.store.cursors import get_cursor, set_cursor
-from connector.mapping.statusmap import StatusMap, UnmappedStatusError
 from connector.citizens.notify import enqueue_notification
+from connector.mapping.statusmap import StatusMap, UnmappedStatusError
 from connector.outbox.queue import enqueue
+from connector.store.cursors import get_cursor, set_cursor
 from connector.store.models import Complaint, StatusConflict, StatusUpdate
+from connector.support.counters import Counters
 from connector.timeutil import iso, utcnow
+from lapor_exchange import status as S
+from lapor_exchange.documents import SCHEMA_VERSION
 from lapor_exchange.problems import update_problems
 
 log = logging.getLogger(__name__)
@@ -62,8 +61,11 @@ class Known:
 def known_updates(session, complaint_ids) -> dict[int, Known]:
     """Known update ids per complaint, in one query."""
     known: dict[int, Known] = {cid: Known() for cid in complaint_ids}
-    rows = session.execute(select(StatusUpdate.complaint_id, StatusUpdate.update_id, StatusUpdate.origin)
-                           .where(StatusUpdate.complaint_id.in_(list(known))))
+    rows = session.execute(
+        select(StatusUpdate.complaint_id, StatusUpdate.update_id, StatusUpdate.origin).where(
+            StatusUpdate.complaint_id.in_(list(known))
+        )
+    )
     for complaint_id, update_id, origin in rows:
         known[complaint_id].ids.add(update_id)
         if origin == S.HUB:
@@ -73,8 +75,16 @@ def known_updates(session, complaint_ids) -> dict[int, Known]:
 
 # -- region → hub ---------------------------------------------------------------------
 
-def derive_region_updates(session, complaint: Complaint, record: dict, smap: StatusMap, connector_id: str,
-                          known: Known, record_updated_at: datetime) -> int:
+
+def derive_region_updates(
+    session,
+    complaint: Complaint,
+    record: dict,
+    smap: StatusMap,
+    connector_id: str,
+    known: Known,
+    record_updated_at: datetime,
+) -> int:
     """Queue a region update for each new local follow-up and for a local status change.
     Returns how many updates were made (parked ones included)."""
     made = 0
@@ -84,13 +94,38 @@ def derive_region_updates(session, complaint: Complaint, record: dict, smap: Sta
             continue  # our own push, back from the portal
         update_id = f"{complaint.channel_id}/{complaint.source_ref}/t/{response.id}"
         if update_id not in known.ids:
-            made += _region_update(session, complaint, smap, connector_id, known, update_id, response.local_status,
-                                   response.message, response.at or record_updated_at)
+            made += _region_update(
+                session,
+                complaint,
+                smap,
+                connector_id,
+                known,
+                update_id,
+                response.local_status,
+                response.message,
+                response.at or record_updated_at,
+            )
     current = smap.local_status(record)
-    if current is not None and current != complaint.local_status and not _explained(current, responses, complaint, known):
-        update_id = f"{complaint.channel_id}/{complaint.source_ref}/s/{iso(record_updated_at)}/{current}"
+    if (
+        current is not None
+        and current != complaint.local_status
+        and not _explained(current, responses, complaint, known)
+    ):
+        update_id = (
+            f"{complaint.channel_id}/{complaint.source_ref}/s/{iso(record_updated_at)}/{current}"
+        )
         if update_id not in known.ids:
-            made += _region_update(session, complaint, smap, connector_id, known, update_id, current, None, record_updated_at)
+            made += _region_update(
+                session,
+                complaint,
+                smap,
+                connector_id,
+                known,
+                update_id,
+                current,
+                None,
+                record_updated_at,
+            )
     complaint.local_status = current
     return made
 
@@ -107,12 +142,18 @@ def _explained(current: str, responses, complaint: Complaint, known: Known) -> b
     return newest.local_status == current and own_id in known.ids
 
 
-def _region_update(session, complaint, smap, connector_id, known, update_id, local_code, message, occurred_at) -> int:
+def _region_update(
+    session, complaint, smap, connector_id, known, update_id, local_code, message, occurred_at
+) -> int:
     payload = {
         "schema_version": SCHEMA_VERSION,
         "update_id": update_id,
         "tracking_id": complaint.tracking_id or "",
-        "origin": {"side": S.REGION, "connector_id": connector_id, "channel_id": complaint.channel_id},
+        "origin": {
+            "side": S.REGION,
+            "connector_id": connector_id,
+            "channel_id": complaint.channel_id,
+        },
         "actor": smap.actor,
         "occurred_at": iso(occurred_at),
     }
@@ -120,8 +161,15 @@ def _region_update(session, complaint, smap, connector_id, known, update_id, loc
         payload["message"] = message
     if local_code is not None:
         payload["source_status"] = local_code
-    row = StatusUpdate(update_id=update_id, complaint_id=complaint.id, origin=S.REGION, source_status=local_code,
-                       occurred_at=occurred_at, payload=payload, state="pending")
+    row = StatusUpdate(
+        update_id=update_id,
+        complaint_id=complaint.id,
+        origin=S.REGION,
+        source_status=local_code,
+        occurred_at=occurred_at,
+        payload=payload,
+        state="pending",
+    )
     try:
         national = smap.to_national(local_code) if local_code is not None else None
     except UnmappedStatusError as exc:
@@ -136,7 +184,14 @@ def _region_update(session, complaint, smap, connector_id, known, update_id, loc
     _audit(session, complaint, row)
     known.ids.add(update_id)
     if row.state == "pending":
-        enqueue(session, "status_update", "hub", f"update/hub/{update_id}", complaint.id, {"update_id": update_id})
+        enqueue(
+            session,
+            "status_update",
+            "hub",
+            f"update/hub/{update_id}",
+            complaint.id,
+            {"update_id": update_id},
+        )
     return 1
 
 
@@ -152,7 +207,14 @@ def requeue_parked_region_update(session, row: StatusUpdate, smap: StatusMap) ->
         payload["status"] = row.status = national
     row.payload, row.state, row.reason = payload, "pending", None
     _audit(session, session.get(Complaint, row.complaint_id), row)
-    enqueue(session, "status_update", "hub", f"update/hub/{row.update_id}", row.complaint_id, {"update_id": row.update_id})
+    enqueue(
+        session,
+        "status_update",
+        "hub",
+        f"update/hub/{row.update_id}",
+        row.complaint_id,
+        {"update_id": row.update_id},
+    )
     return True
 
 
@@ -168,16 +230,26 @@ def record_hub_answer(session, update_id: str, answer: dict) -> str:
     row = session.scalars(select(StatusUpdate).where(StatusUpdate.update_id == update_id)).one()
     complaint = session.get(Complaint, row.complaint_id)
     outcome = answer.get("outcome")
-    if outcome in ("applied", "duplicate") and answer.get("status_at") and row.status is not None \
-            and answer.get("status") == row.status and datetime.fromisoformat(answer["status_at"]) == row.occurred_at:
+    if (
+        outcome in ("applied", "duplicate")
+        and answer.get("status_at")
+        and row.status is not None
+        and answer.get("status") == row.status
+        and datetime.fromisoformat(answer["status_at"]) == row.occurred_at
+    ):
         row.state = "applied"
         _adopt(complaint, row)
     elif outcome in ("applied", "duplicate") and row.status is None:
         row.state = "applied"  # a follow-up text without a status change
     elif outcome in ("stale", "duplicate"):
         row.state = "superseded"
-        _conflict(session, complaint, winner=answer.get("status_update_id") or f"hub status at {answer.get('status_at')}",
-                  loser=row.update_id, where="hub")
+        _conflict(
+            session,
+            complaint,
+            winner=answer.get("status_update_id") or f"hub status at {answer.get('status_at')}",
+            loser=row.update_id,
+            where="hub",
+        )
     else:
         row.state = "noop"
     _audit(session, complaint, row)
@@ -192,6 +264,7 @@ def park_region_update(session, update_id: str, reason: str) -> None:
 
 # -- hub → region ---------------------------------------------------------------------
 
+
 @dataclass
 class HubSyncContext:
     """What applying national updates needs: each channel's status map (None: no status section)."""
@@ -199,7 +272,9 @@ class HubSyncContext:
     status_maps: dict[str, StatusMap | None]
 
 
-def pull_hub_updates(store, hub, ctx: HubSyncContext, limit: int = 500, stop: Event | None = None) -> SyncStats:
+def pull_hub_updates(
+    store, hub, ctx: HubSyncContext, limit: int = 500, stop: Event | None = None
+) -> SyncStats:
     """Read the hub's feed from the saved cursor; each page is applied and the cursor moved in one transaction."""
     total = SyncStats()
     while not (stop is not None and stop.is_set()):
@@ -215,15 +290,23 @@ def pull_hub_updates(store, hub, ctx: HubSyncContext, limit: int = 500, stop: Ev
         if len(page["updates"]) < limit:
             break
     if total.received:
-        log.info("hub feed: %d received, %d applied, %d superseded, %d repeats, %d parked",
-                 total.received, total.applied, total.superseded, total.duplicates, total.parked)
+        log.info(
+            "hub feed: %d received, %d applied, %d superseded, %d repeats, %d parked",
+            total.received,
+            total.applied,
+            total.superseded,
+            total.duplicates,
+            total.parked,
+        )
     return total
 
 
 def apply_hub_updates(session, updates: list[dict], ctx: HubSyncContext) -> SyncStats:
     stats = SyncStats(received=len(updates))
     ids = [u.get("update_id") for u in updates if isinstance(u, dict)]
-    seen = set(session.scalars(select(StatusUpdate.update_id).where(StatusUpdate.update_id.in_(ids))))
+    seen = set(
+        session.scalars(select(StatusUpdate.update_id).where(StatusUpdate.update_id.in_(ids)))
+    )
     for update in sorted(updates, key=_feed_order):
         update = {k: v for k, v in update.items() if k != "seq"}
         if update.get("update_id") in seen:
@@ -245,16 +328,31 @@ def apply_hub_update(session, update: dict, ctx: HubSyncContext) -> str:
     problems = update_problems(update)
     complaint = None
     if not problems:
-        complaint = session.scalars(select(Complaint).where(Complaint.tracking_id == update["tracking_id"])).one_or_none()
+        complaint = session.scalars(
+            select(Complaint).where(Complaint.tracking_id == update["tracking_id"])
+        ).one_or_none()
     occurred_at = _moment(update.get("occurred_at"))
-    row = StatusUpdate(update_id=str(update.get("update_id"))[:200], complaint_id=complaint.id if complaint else None,
-                       origin=S.HUB, status=update.get("status"), occurred_at=occurred_at or utcnow(), payload=update,
-                       state="applied")
+    row = StatusUpdate(
+        update_id=str(update.get("update_id"))[:200],
+        complaint_id=complaint.id if complaint else None,
+        origin=S.HUB,
+        status=update.get("status"),
+        occurred_at=occurred_at or utcnow(),
+        payload=update,
+        state="applied",
+    )
     session.add(row)
     if problems or complaint is None or update.get("origin", {}).get("side") != S.HUB:
         row.state = "parked"
-        row.reason = "; ".join(map(str, problems)) if problems else (
-            f"no complaint here has tracking id {update['tracking_id']}" if complaint is None else "the hub's feed sent an update whose origin is not the hub")
+        row.reason = (
+            "; ".join(map(str, problems))
+            if problems
+            else (
+                f"no complaint here has tracking id {update['tracking_id']}"
+                if complaint is None
+                else "the hub's feed sent an update whose origin is not the hub"
+            )
+        )
         log.warning("parked hub update %s: %s", row.update_id, row.reason)
         _audit(session, complaint, row)
         return "parked"
@@ -275,7 +373,13 @@ def _decide(session, complaint: Complaint, row: StatusUpdate) -> str:
     current_origin = _origin_of(session, complaint.status_update_id)
     if not S.wins(row.occurred_at, row.origin, complaint.status_at, current_origin):
         if current_origin and current_origin != row.origin:
-            _conflict(session, complaint, winner=complaint.status_update_id, loser=row.update_id, where="connector")
+            _conflict(
+                session,
+                complaint,
+                winner=complaint.status_update_id,
+                loser=row.update_id,
+                where="connector",
+            )
         return "superseded"
     if row.status == complaint.status and not row.payload.get("message"):
         return "noop"
@@ -290,7 +394,11 @@ def _origin_of(session, update_id: str | None) -> str | None:
 
 def _adopt(complaint: Complaint, row: StatusUpdate) -> None:
     if S.wins(row.occurred_at, row.origin, complaint.status_at, None):
-        complaint.status, complaint.status_at, complaint.status_update_id = row.status, row.occurred_at, row.update_id
+        complaint.status, complaint.status_at, complaint.status_update_id = (
+            row.status,
+            row.occurred_at,
+            row.update_id,
+        )
 
 
 def _push(session, complaint: Complaint, row: StatusUpdate, ctx: HubSyncContext) -> None:
@@ -299,24 +407,52 @@ def _push(session, complaint: Complaint, row: StatusUpdate, ctx: HubSyncContext)
         return  # this channel cannot take national updates (email and SMS get notifications instead)
     payload = dict(row.payload)
     if row.state == "superseded":
-        payload.pop("status", None)  # history: the text still reaches the portal, the old status does not
+        payload.pop(
+            "status", None
+        )  # history: the text still reaches the portal, the old status does not
     if smap.to_local(payload.get("status")) is None and not payload.get("message"):
         return  # nothing the portal would show
-    enqueue(session, "status_update", f"channel:{complaint.channel_id}", f"update/{complaint.channel_id}/{row.update_id}",
-            complaint.id, {"update": payload, "source_ref": complaint.source_ref})
+    enqueue(
+        session,
+        "status_update",
+        f"channel:{complaint.channel_id}",
+        f"update/{complaint.channel_id}/{row.update_id}",
+        complaint.id,
+        {"update": payload, "source_ref": complaint.source_ref},
+    )
 
 
 def _conflict(session, complaint: Complaint, winner: str | None, loser: str, where: str) -> None:
     rule = f"later occurred_at wins, the hub on a tie (detected at the {where})"
-    session.add(StatusConflict(complaint_id=complaint.id, winner_update_id=winner or "?", loser_update_id=loser, rule=rule))
-    audit.record(session, "conflict", audit.ref_of(complaint.channel_id, complaint.source_ref),
-                 {"winner": audit.safe_id(winner or "?"), "loser": audit.safe_id(loser), "rule": rule})
+    session.add(
+        StatusConflict(
+            complaint_id=complaint.id,
+            winner_update_id=winner or "?",
+            loser_update_id=loser,
+            rule=rule,
+        )
+    )
+    audit.record(
+        session,
+        "conflict",
+        audit.ref_of(complaint.channel_id, complaint.source_ref),
+        {"winner": audit.safe_id(winner or "?"), "loser": audit.safe_id(loser), "rule": rule},
+    )
 
 
 def _audit(session, complaint: Complaint | None, row: StatusUpdate) -> None:
     """A status update's fate: applied, superseded, noop, pending (queued for the hub) or parked."""
-    audit.record(session, "status", audit.ref_of(complaint.channel_id, complaint.source_ref) if complaint else None,
-                 {"update_id": audit.safe_id(row.update_id), "origin": row.origin, "state": row.state, "status": row.status})
+    audit.record(
+        session,
+        "status",
+        audit.ref_of(complaint.channel_id, complaint.source_ref) if complaint else None,
+        {
+            "update_id": audit.safe_id(row.update_id),
+            "origin": row.origin,
+            "state": row.state,
+            "status": row.status,
+        },
+    )
 
 
 def _moment(value) -> datetime | None:

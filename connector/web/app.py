@@ -19,17 +19,26 @@ def get_health():
     store = current_app.extensions["lapor_store"]
     try:
         with store.transaction() as session:
-            counts = {f"{kind} → {target}": states for (kind, target), states in outbox.counts_by_route(session).items()}
-            quarantined = session.scalar(select(func.count()).select_from(QuarantineItem).where(QuarantineItem.state == "open"))
+            counts = {
+                f"{kind} → {target}": states
+                for (kind, target), states in outbox.counts_by_route(session).items()
+            }
+            quarantined = session.scalar(
+                select(func.count())
+                .select_from(QuarantineItem)
+                .where(QuarantineItem.state == "open")
+            )
     except SQLAlchemyError as exc:
         return jsonify({"status": "error", "store": type(exc).__name__}), 503
-    return jsonify({
-        "status": "ok",
-        "version": __version__,
-        "connector_id": current_app.config["CONNECTOR_ID"],
-        "outbox": counts,
-        "quarantine_open": quarantined,
-    })
+    return jsonify(
+        {
+            "status": "ok",
+            "version": __version__,
+            "connector_id": current_app.config["CONNECTOR_ID"],
+            "outbox": counts,
+            "quarantine_open": quarantined,
+        }
+    )
 
 
 def create_app(connector) -> Flask:

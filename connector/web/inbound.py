@@ -41,7 +41,11 @@ def receive(channel_id: str):
     try:
         stats = receive_items(connector.store, channel, connector.normalizers[channel_id], items)
     except SQLAlchemyError as exc:
-        log.error("%s: could not store a pushed message (%s); the sender will retry", channel_id, describe(exc))
+        log.error(
+            "%s: could not store a pushed message (%s); the sender will retry",
+            channel_id,
+            describe(exc),
+        )
         return jsonify(error="not stored; try again"), 503
     connector.received(stats)
     return "", 202  # empty: Kannel would send a body back to the citizen as an SMS

@@ -44,8 +44,13 @@ class ConnectorUnknownError(Exception):
     """The connector id of the token could not be told; the message says what to do."""
 
 
-def check_hub(url: str, token: str, connector_id: str | None = None, strict: bool = False,
-              out: Callable[[str], None] = print) -> int:
+def check_hub(
+    url: str,
+    token: str,
+    connector_id: str | None = None,
+    strict: bool = False,
+    out: Callable[[str], None] = print,
+) -> int:
     """Run every check against the hub at `url`; print as it goes; return the exit code."""
     client = HubClient(url, token)
     try:
@@ -92,12 +97,18 @@ def discover_connector_id(client: HubClient) -> str:
     answer = client.call("listReports", params={"limit": 1})
     if answer.status == 401:
         raise ConnectorUnknownError(f"{client.url} refused the token (401); check --token")
-    reports = answer.body.get("reports") if answer.status == 200 and isinstance(answer.body, dict) else None
+    reports = (
+        answer.body.get("reports")
+        if answer.status == 200 and isinstance(answer.body, dict)
+        else None
+    )
     try:
         return reports[0]["report"]["source"]["connector_id"]
     except (TypeError, IndexError, KeyError) as exc:
-        raise ConnectorUnknownError("cannot tell this token's connector id (the hub lists no report of it); "
-                                    "pass --connector-id") from exc
+        raise ConnectorUnknownError(
+            "cannot tell this token's connector id (the hub lists no report of it); "
+            "pass --connector-id"
+        ) from exc
 
 
 def _capability_line(capability: str, declared: frozenset, count: int) -> str:
@@ -115,5 +126,6 @@ def summary(results: list[Result], declared: frozenset) -> str:
     shown = ", ".join(f"{n} {mark}" for mark, n in counts.items() if n)
     verdict = "conforms" if not failed else "does not conform: " + ", ".join(failed)
     not_declared = [cap for cap in C.OPTIONAL if cap not in declared]
-    return (f"summary: {len(results)} checks, {shown}; the hub {verdict}"
-            + (f"; not declared: {', '.join(not_declared)}" if not_declared else ""))
+    return f"summary: {len(results)} checks, {shown}; the hub {verdict}" + (
+        f"; not declared: {', '.join(not_declared)}" if not_declared else ""
+    )

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..problems import report_problems
 from ..jsontext import parse_json
+from ..problems import report_problems
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 LINE_SUFFIXES = (".jsonl", ".ndjson")
@@ -57,8 +57,10 @@ def check_files(names, out: Callable[[str], None] = print, stdin=None) -> int:
         except UnreadableError as exc:
             tally.unreadable += 1
             out(str(exc))
-    out(f"reports: {tally.valid} valid, {tally.invalid} invalid"
-        + (f"; unreadable: {tally.unreadable}" if tally.unreadable else ""))
+    out(
+        f"reports: {tally.valid} valid, {tally.invalid} invalid"
+        + (f"; unreadable: {tally.unreadable}" if tally.unreadable else "")
+    )
     return tally.exit_code()
 
 

@@ -61,8 +61,10 @@ def expect(answer: Answer, *statuses: int):
     if answer.status not in statuses:
         fail(f"{answer.describe()}; expected {' or '.join(map(str, statuses))}")
     if answer.problems:
-        fail(f"{answer.operation.operation_id} {answer.status} does not match the document: "
-             f"{'; '.join(answer.problems[:3])}")
+        fail(
+            f"{answer.operation.operation_id} {answer.status} does not match the document: "
+            f"{'; '.join(answer.problems[:3])}"
+        )
     return answer.body
 
 
@@ -73,7 +75,9 @@ class Context:
         self.client = client
         self.connector_id = connector_id
         self.openapi = openapi  # the answer to GET /api/v1/openapi.json, read once
-        self.run_id = f"conformance-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+        self.run_id = (
+            f"conformance-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+        )
         self.notes: list[str] = []
         self.memo: dict = {}  # what one check made and another reads (the check report, an update)
         self._numbers = itertools.count(1)
@@ -84,10 +88,14 @@ class Context:
     def refused(self, answer: Answer, documented: int | None = None) -> None:
         """An answer that must be a 4xx with the documented error body (never 5xx); notes a
         status other than `documented` and an error code other than the one the document names."""
-        require(answer.status < 500, f"{answer.describe()}: a malformed request must be 4xx, never 5xx")
+        require(
+            answer.status < 500, f"{answer.describe()}: a malformed request must be 4xx, never 5xx"
+        )
         require(400 <= answer.status < 500, f"{answer.describe()}; expected a 4xx refusal")
-        require(not answer.problems,
-                f"{answer.status} body is not the documented error: {'; '.join(answer.problems[:2])}")
+        require(
+            not answer.problems,
+            f"{answer.status} body is not the documented error: {'; '.join(answer.problems[:2])}",
+        )
         if documented is not None and answer.status != documented:
             self.note(f"answered {answer.status}; the document gives {documented}")
         named = answer.operation.error_code(answer.status)
@@ -101,15 +109,24 @@ class Context:
         now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         return {
             "schema_version": "1",
-            "source": {"connector_id": self.connector_id, "channel_id": CHANNEL_ID, "channel": "api",
-                       "source_ref": f"{self.run_id}-{next(self._numbers):03d}", "received_at": now,
-                       "conformance_run": self.run_id},  # a connector's own bookkeeping: kept as sent
+            "source": {
+                "connector_id": self.connector_id,
+                "channel_id": CHANNEL_ID,
+                "channel": "api",
+                "source_ref": f"{self.run_id}-{next(self._numbers):03d}",
+                "received_at": now,
+                "conformance_run": self.run_id,
+            },  # a connector's own bookkeeping: kept as sent
             "classification": "pengaduan",
             "title": f"{TITLE_PREFIX} Laporan uji kesesuaian, abaikan",
             "title_derived": False,
             "body": "Laporan ini dikirim oleh lapor-exchange check-hub untuk menguji kesesuaian hub dengan "
-                    "kontrak pertukaran. Tidak perlu ditindaklanjuti.",
-            "location": {"text": "Uji kesesuaian (bukan lokasi nyata)", "lat": -3.3194, "lon": 114.5908},
+            "kontrak pertukaran. Tidak perlu ditindaklanjuti.",
+            "location": {
+                "text": "Uji kesesuaian (bukan lokasi nyata)",
+                "lat": -3.3194,
+                "lon": 114.5908,
+            },
             "category": {"code": "lainnya", "label": "Lainnya"},
             "privacy": {"anonymous": True, "confidential": True},
             "attachments": [],
@@ -118,9 +135,14 @@ class Context:
 
     def submit(self, reports: list, probe: bool = False) -> list[dict]:
         """POST reports:batch, expecting 200 and one result per report, in order."""
-        results = expect(self.client.call("submitReports", body={"reports": reports}, probe=probe), 200)["results"]
+        results = expect(
+            self.client.call("submitReports", body={"reports": reports}, probe=probe), 200
+        )["results"]
         require(len(results) == len(reports), f"{len(results)} results for {len(reports)} reports")
-        require([r["index"] for r in results] == list(range(len(reports))), "results are not in batch order")
+        require(
+            [r["index"] for r in results] == list(range(len(reports))),
+            "results are not in batch order",
+        )
         return results
 
     def check_report(self) -> tuple[dict, str]:
@@ -130,9 +152,15 @@ class Context:
             report = self.new_report()
             [result] = self.submit([report])
             require(result["outcome"] == "created", f"a new report was answered {outcome(result)}")
-            require(result["source_ref"] == report["source"]["source_ref"], "the result names another source_ref")
+            require(
+                result["source_ref"] == report["source"]["source_ref"],
+                "the result names another source_ref",
+            )
             self.memo["check_report"] = (report, result["tracking_id"])
-        require(self.memo["check_report"] is not None, "needs the check report, which could not be created")
+        require(
+            self.memo["check_report"] is not None,
+            "needs the check report, which could not be created",
+        )
         return self.memo["check_report"]
 
     def stored(self, tracking_id: str) -> dict:

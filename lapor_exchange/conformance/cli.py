@@ -29,10 +29,21 @@ def main():
 
 @main.command("check-hub")
 @click.option("--url", required=True, help="The hub's base URL (the part before /api/v1).")
-@click.option("--token", required=True, envvar="LAPOR_HUB_TOKEN", show_envvar=True,
-              help="A connector's bearer token at that hub.")
-@click.option("--connector-id", help="The token's connector id (default: read from one of its reports).")
-@click.option("--strict", is_flag=True, help="Count departures from the document's prose (warnings) as failures.")
+@click.option(
+    "--token",
+    required=True,
+    envvar="LAPOR_HUB_TOKEN",
+    show_envvar=True,
+    help="A connector's bearer token at that hub.",
+)
+@click.option(
+    "--connector-id", help="The token's connector id (default: read from one of its reports)."
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Count departures from the document's prose (warnings) as failures.",
+)
 def check_hub_command(url: str, token: str, connector_id: str | None, strict: bool):
     """Exercise a live hub and judge every answer by the published documents.
 
@@ -62,19 +73,37 @@ def _tokens(ctx, param, values: tuple[str, ...]) -> dict[str, str]:
 def _capabilities(ctx, param, value: str) -> tuple[str, ...]:
     if value == "all":
         return C.OPTIONAL
-    names = tuple(name.strip() for name in value.split(",") if name.strip() and name.strip() != C.CORE)
+    names = tuple(
+        name.strip() for name in value.split(",") if name.strip() and name.strip() != C.CORE
+    )
     unknown = [name for name in names if name not in C.OPTIONAL]
     if unknown:
-        raise click.BadParameter(f"unknown: {', '.join(unknown)}; give core, all, or some of {', '.join(C.OPTIONAL)}")
+        raise click.BadParameter(
+            f"unknown: {', '.join(unknown)}; give core, all, or some of {', '.join(C.OPTIONAL)}"
+        )
     return names
 
 
 @main.command("strict-hub")
-@click.option("--listen", default="127.0.0.1:8701", show_default=True, help="HOST:PORT to serve on.")
-@click.option("--token", "tokens", multiple=True, required=True, callback=_tokens,
-              help="TOKEN=CONNECTOR_ID; repeat for more connectors.")
-@click.option("--capabilities", "offered", default="all", show_default=True, callback=_capabilities,
-              help="core, all, or a comma-separated list of optional capabilities.")
+@click.option(
+    "--listen", default="127.0.0.1:8701", show_default=True, help="HOST:PORT to serve on."
+)
+@click.option(
+    "--token",
+    "tokens",
+    multiple=True,
+    required=True,
+    callback=_tokens,
+    help="TOKEN=CONNECTOR_ID; repeat for more connectors.",
+)
+@click.option(
+    "--capabilities",
+    "offered",
+    default="all",
+    show_default=True,
+    callback=_capabilities,
+    help="core, all, or a comma-separated list of optional capabilities.",
+)
 def strict_hub_command(listen: str, tokens: dict[str, str], offered: tuple[str, ...]):
     """Serve a strict recording hub (in memory) until interrupted, then list what it refused."""
     try:
@@ -87,4 +116,7 @@ def strict_hub_command(listen: str, tokens: dict[str, str], offered: tuple[str, 
     click.echo(f"connectors: {', '.join(sorted(set(tokens.values())))}")
     serve_forever(hub.app, listen, "strict-hub")
     problems = hub.problems()
-    click.echo(f"requests: {len(hub.requests)}; problems: {len(problems)}" + "".join(f"\n  {p}" for p in problems))
+    click.echo(
+        f"requests: {len(hub.requests)}; problems: {len(problems)}"
+        + "".join(f"\n  {p}" for p in problems)
+    )

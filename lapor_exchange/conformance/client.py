@@ -62,9 +62,18 @@ class HubClient:
         self.timeout = timeout
         self.http = requests.Session()
 
-    def call(self, operation_id: str, *, path: dict | None = None, params: dict | None = None,
-             body=_NO_BODY, data: bytes | None = None, headers: dict | None = None,
-             token=_OWN_TOKEN, probe: bool = False) -> Answer:
+    def call(
+        self,
+        operation_id: str,
+        *,
+        path: dict | None = None,
+        params: dict | None = None,
+        body=_NO_BODY,
+        data: bytes | None = None,
+        headers: dict | None = None,
+        token=_OWN_TOKEN,
+        probe: bool = False,
+    ) -> Answer:
         """Send one request of `operation_id`; `body` is sent as JSON, `data` as raw bytes
         (with Content-Type application/json unless `headers` say otherwise); `token=None`
         sends no Authorization header. Raises HubUnreachableError when nothing answers."""
@@ -72,15 +81,28 @@ class HubClient:
         sent_headers = self._headers(token, probe)
         if body is not _NO_BODY or data is not None:
             sent_headers["Content-Type"] = contract.JSON
-            data = data if data is not None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+            data = (
+                data if data is not None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+            )
         sent_headers.update(headers or {})
         try:
-            response = self.http.request(op.method, self.url + op.url_path(**(path or {})), params=params,
-                                         data=data, headers=sent_headers, timeout=self.timeout)
+            response = self.http.request(
+                op.method,
+                self.url + op.url_path(**(path or {})),
+                params=params,
+                data=data,
+                headers=sent_headers,
+                timeout=self.timeout,
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise HubUnreachableError(f"no answer from {self.url}: {_reason(exc)}") from exc
         parsed = _json_or_none(response)
-        return Answer(op, response.status_code, parsed, contract.answer_problems(op, response.status_code, parsed))
+        return Answer(
+            op,
+            response.status_code,
+            parsed,
+            contract.answer_problems(op, response.status_code, parsed),
+        )
 
     def _headers(self, token, probe: bool) -> dict:
         headers = {"Accept": contract.JSON}
@@ -101,7 +123,12 @@ def _json_or_none(response: requests.Response):
 
 def _reason(exc: Exception) -> str:
     text = str(exc)
-    for known in ("Connection refused", "Name or service not known", "timed out", "No route to host"):
+    for known in (
+        "Connection refused",
+        "Name or service not known",
+        "timed out",
+        "No route to host",
+    ):
         if known.lower() in text.lower():
             return known.lower()
     return type(exc).__name__

@@ -41,7 +41,9 @@ class Parameter:
         """The value of a raw parameter string, typed as its schema says; ValueError if it cannot be."""
         kind = _resolved(schema_at(self.pointer)).get("type", "string")
         if kind == "integer":
-            if not re.fullmatch(r"-?[0-9]{1,4000}", raw):  # any size the document allows, cheap to read
+            if not re.fullmatch(
+                r"-?[0-9]{1,4000}", raw
+            ):  # any size the document allows, cheap to read
                 raise ValueError("is not a whole number")
             return int(raw)
         if kind == "number":
@@ -97,19 +99,27 @@ class Operation:
         return found.group(1) if found else None
 
     def _descriptions(self) -> dict:
-        return {status: answer.get("description", "")
-                for status, answer in documents.openapi()["paths"][self.path][self.method.lower()]["responses"].items()}
+        return {
+            status: answer.get("description", "")
+            for status, answer in documents.openapi()["paths"][self.path][self.method.lower()][
+                "responses"
+            ].items()
+        }
 
 
 @lru_cache(maxsize=None)
 def _path_pattern(template: str) -> re.Pattern:
     parts = re.split(r"(\{[^}/]+\})", template)
-    return re.compile("".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts))
+    return re.compile(
+        "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
+    )
 
 
 def pointer(*parts) -> str:
     """A JSON pointer into the document, percent-encoded for use in a URI fragment."""
-    return "/" + "/".join(quote(str(p).replace("~", "~0").replace("/", "~1"), safe="") for p in parts)
+    return "/" + "/".join(
+        quote(str(p).replace("~", "~0").replace("/", "~1"), safe="") for p in parts
+    )
 
 
 @lru_cache(maxsize=1)
@@ -125,14 +135,33 @@ def operations() -> tuple[Operation, ...]:
 
 def _operation(path: str, method: str, spec: dict) -> Operation:
     here = ("paths", path, method)
-    parameters = tuple(Parameter(p["name"], p["in"], bool(p.get("required")), pointer(*here, "parameters", i, "schema"))
-                       for i, p in enumerate(spec.get("parameters", ())))
-    body = pointer(*here, "requestBody", "content", JSON, "schema") if "requestBody" in spec else None
-    responses = {status: (pointer(*here, "responses", status, "content", JSON, "schema")
-                          if JSON in answer.get("content", {}) else None)
-                 for status, answer in spec["responses"].items()}
-    return Operation(spec["operationId"], method.upper(), path, spec["tags"][0], bool(spec.get("security")),
-                     parameters, body, responses)
+    parameters = tuple(
+        Parameter(
+            p["name"], p["in"], bool(p.get("required")), pointer(*here, "parameters", i, "schema")
+        )
+        for i, p in enumerate(spec.get("parameters", ()))
+    )
+    body = (
+        pointer(*here, "requestBody", "content", JSON, "schema") if "requestBody" in spec else None
+    )
+    responses = {
+        status: (
+            pointer(*here, "responses", status, "content", JSON, "schema")
+            if JSON in answer.get("content", {})
+            else None
+        )
+        for status, answer in spec["responses"].items()
+    }
+    return Operation(
+        spec["operationId"],
+        method.upper(),
+        path,
+        spec["tags"][0],
+        bool(spec.get("security")),
+        parameters,
+        body,
+        responses,
+    )
 
 
 def operation(operation_id: str) -> Operation:
@@ -194,8 +223,11 @@ def published_for(offered) -> dict:
     """The published document with only the paths of the `offered` capabilities (core always)."""
     keep = {capabilities.CORE, *offered}
     document = copy.deepcopy(documents.openapi())
-    document["paths"] = {path: item for path, item in document["paths"].items()
-                         if any(op.tag in keep for op in operations() if op.path == path)}
+    document["paths"] = {
+        path: item
+        for path, item in document["paths"].items()
+        if any(op.tag in keep for op in operations() if op.path == path)
+    }
     document["tags"] = [tag for tag in document["tags"] if tag["name"] in keep]
     return document
 

@@ -45,8 +45,10 @@ from .strict_state import CONFLICT, ILLEGAL_TRANSITION, REJECTED, UNKNOWN_REPORT
 
 IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # The outcomes that refuse an item: what a test asserting "nothing was refused" must see.
-REFUSED = {"submitReports": (CONFLICT, REJECTED),
-           "submitUpdates": (CONFLICT, REJECTED, ILLEGAL_TRANSITION, UNKNOWN_REPORT)}
+REFUSED = {
+    "submitReports": (CONFLICT, REJECTED),
+    "submitUpdates": (CONFLICT, REJECTED, ILLEGAL_TRANSITION, UNKNOWN_REPORT),
+}
 
 
 @dataclass
@@ -65,8 +67,13 @@ class StrictHub:
     state_class = ExchangeState
     max_body_bytes = 32 * 1024 * 1024
 
-    def __init__(self, tokens: Mapping[str, str], capabilities: Iterable[str] = C.OPTIONAL,
-                 tracking_prefix: str = "LPR-", report_history: bool = True):
+    def __init__(
+        self,
+        tokens: Mapping[str, str],
+        capabilities: Iterable[str] = C.OPTIONAL,
+        tracking_prefix: str = "LPR-",
+        report_history: bool = True,
+    ):
         self.tokens = _checked_tokens(tokens)
         self.capabilities = _checked_capabilities(capabilities)
         self.report_history = report_history
@@ -84,8 +91,14 @@ class StrictHub:
 
     # -- the test-facing API -----------------------------------------------------------
 
-    def act(self, tracking_id: str, status: str | None = None, message: str | None = None,
-            occurred_at: datetime | str | None = None, actor: str = "admin_nasional") -> dict:
+    def act(
+        self,
+        tracking_id: str,
+        status: str | None = None,
+        message: str | None = None,
+        occurred_at: datetime | str | None = None,
+        actor: str = "admin_nasional",
+    ) -> dict:
         """The national side acts on a report: {"update", "outcome", "status", "status_at"}.
         Raises ValueError for an unknown report, an illegal transition or an invalid act."""
         return self.state.act(tracking_id, status, message, occurred_at, actor)
@@ -94,7 +107,9 @@ class StrictHub:
     def reports(self) -> Mapping[str, dict]:
         """Stored reports by tracking id (StoredReport with its updates), a read-only snapshot."""
         with self.state.lock:
-            return MappingProxyType({tid: stored.view(True) for tid, stored in self.state.reports.items()})
+            return MappingProxyType(
+                {tid: stored.view(True) for tid, stored in self.state.reports.items()}
+            )
 
     @property
     def requests(self) -> list[dict]:
@@ -132,7 +147,9 @@ class StrictHub:
         app = Flask(__name__)
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
         for rule in ("/", "/<path:_rest>"):
-            app.add_url_rule(rule, "any", self._view, methods=methods, provide_automatic_options=False)
+            app.add_url_rule(
+                rule, "any", self._view, methods=methods, provide_automatic_options=False
+            )
         return app
 
     def _view(self, _rest: str = ""):
@@ -144,7 +161,11 @@ class StrictHub:
             status, body, headers = exc.status, _error(exc.code, exc.message), exc.headers
         except Exception:  # noqa: BLE001 - any failure of ours is recorded, never hidden
             self._self_error(f"{request.method} {request.path}: {traceback.format_exc(limit=3)}")
-            status, body, headers = 500, _error("internal_error", "the strict hub failed (see its self_errors)"), {}
+            status, body, headers = (
+                500,
+                _error("internal_error", "the strict hub failed (see its self_errors)"),
+                {},
+            )
         status, body = self._checked_answer(op, status, body)
         self._record(op, status, body)
         return self.app.response_class(json.dumps(body), status, headers, mimetype=contract.JSON)
@@ -156,15 +177,23 @@ class StrictHub:
                 return op, found
         if matches:
             allowed = ", ".join(op.method for op, _ in matches)
-            raise HubError(405, "method_not_allowed", f"{method} is not offered here; {allowed} is",
-                           {"Allow": allowed})
+            raise HubError(
+                405,
+                "method_not_allowed",
+                f"{method} is not offered here; {allowed} is",
+                {"Allow": allowed},
+            )
         raise HubError(404, "not_found", f"this hub offers no operation at {path}")
 
     def _dispatch(self, op: contract.Operation, raw_path: dict) -> tuple[int, dict]:
         data = self._data(op)
         connector_id = self._authorize(op)
-        call = Call(connector_id, strict_routes.query_values(op, request.args), strict_routes.path_values(op, raw_path),
-                    self.read_body(op, data) if op.body_pointer else None)
+        call = Call(
+            connector_id,
+            strict_routes.query_values(op, request.args),
+            strict_routes.path_values(op, raw_path),
+            self.read_body(op, data) if op.body_pointer else None,
+        )
         return strict_routes.HANDLERS[op.operation_id](self, call)
 
     def read_body(self, op: contract.Operation, data: bytes):
@@ -175,8 +204,11 @@ class StrictHub:
     def _data(self, op: contract.Operation) -> bytes:
         # Read before answering anything, so that an early refusal never leaves a body unread on
         # the connection (a body declared too large is not read at all).
-        too_large = HubError(413, op.error_code(413) or "too_large",
-                             f"the body is larger than {self.max_body_bytes} bytes")
+        too_large = HubError(
+            413,
+            op.error_code(413) or "too_large",
+            f"the body is larger than {self.max_body_bytes} bytes",
+        )
         if (request.content_length or 0) > self.max_body_bytes:
             raise too_large
         data = request.get_data(cache=False)
@@ -190,8 +222,12 @@ class StrictHub:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         found = self.connector_for(token.strip() if scheme.lower() == "bearer" else "")
         if found is None:
-            raise HubError(401, "unauthorized", "send Authorization: Bearer <a token this hub issued>",
-                           {"WWW-Authenticate": "Bearer"})
+            raise HubError(
+                401,
+                "unauthorized",
+                "send Authorization: Bearer <a token this hub issued>",
+                {"WWW-Authenticate": "Bearer"},
+            )
         return found
 
     def connector_for(self, token: str) -> str | None:
@@ -203,12 +239,21 @@ class StrictHub:
         return found
 
     def _checked_answer(self, op, status: int, body) -> tuple[int, dict]:
-        problems = contract.answer_problems(op, status, body) if op else contract.error_problems(status, body)
+        problems = (
+            contract.answer_problems(op, status, body)
+            if op
+            else contract.error_problems(status, body)
+        )
         if not problems:
             return status, body
         where = op.operation_id if op else request.path
-        self._self_error(f"{where} answered {status} against the document: {'; '.join(problems[:5])}")
-        return 500, _error("internal_error", "the strict hub's answer did not match the document (see its self_errors)")
+        self._self_error(
+            f"{where} answered {status} against the document: {'; '.join(problems[:5])}"
+        )
+        return 500, _error(
+            "internal_error",
+            "the strict hub's answer did not match the document (see its self_errors)",
+        )
 
     # -- recording ---------------------------------------------------------------------
 
@@ -223,17 +268,24 @@ class StrictHub:
         with self._lock:
             self._requests.append({**where, "status": status, "code": code, "probe": probe})
             if 400 <= status < 500 and not probe:
-                self._rejected.append({**where, "status": status, "code": code, "message": body["error"]["message"]})
+                self._rejected.append(
+                    {**where, "status": status, "code": code, "message": body["error"]["message"]}
+                )
             if status == 200 and not probe and op is not None and op.operation_id in REFUSED:
-                self._rejected.extend({**where, "index": r["index"], "outcome": r["outcome"], "errors": r["errors"]}
-                                      for r in body["results"] if r["outcome"] in REFUSED[op.operation_id])
+                self._rejected.extend(
+                    {**where, "index": r["index"], "outcome": r["outcome"], "errors": r["errors"]}
+                    for r in body["results"]
+                    if r["outcome"] in REFUSED[op.operation_id]
+                )
 
 
 def _line(entry: dict) -> str:
     where = f"{entry['method']} {entry['path']}"
     if "index" in entry:
         errors = "; ".join(f"{e['path']}: {e['message']}" for e in entry["errors"])
-        return f"{where} item {entry['index']}: {entry['outcome']}" + (f": {errors}" if errors else "")
+        return f"{where} item {entry['index']}: {entry['outcome']}" + (
+            f": {errors}" if errors else ""
+        )
     return f"{where} → {entry['status']} {entry['code']}: {entry['message']}"
 
 
@@ -244,7 +296,9 @@ def _error(code: str, message: str) -> dict:
 def _checked_tokens(tokens: Mapping[str, str]) -> dict[str, str]:
     for token, connector_id in tokens.items():
         if not token or not IDENTIFIER.match(str(connector_id)):
-            raise ValueError(f"token for {connector_id!r}: give a non-empty token and a connector id like 'kalsel'")
+            raise ValueError(
+                f"token for {connector_id!r}: give a non-empty token and a connector id like 'kalsel'"
+            )
     return dict(tokens)
 
 
@@ -252,5 +306,7 @@ def _checked_capabilities(names: Iterable[str]) -> frozenset[str]:
     names = frozenset([names] if isinstance(names, str) else names) - {C.CORE}
     unknown = sorted(names - set(C.OPTIONAL))
     if unknown:
-        raise ValueError(f"unknown capabilities {', '.join(unknown)}; known: {', '.join(C.OPTIONAL)}")
+        raise ValueError(
+            f"unknown capabilities {', '.join(unknown)}; known: {', '.join(C.OPTIONAL)}"
+        )
     return names | {C.CORE}

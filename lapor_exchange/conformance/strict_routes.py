@@ -27,7 +27,9 @@ class HubError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
-def _refusal(op: contract.Operation, status: int, message: str, fallback: str = "bad_request") -> HubError:
+def _refusal(
+    op: contract.Operation, status: int, message: str, fallback: str = "bad_request"
+) -> HubError:
     return HubError(status, op.error_code(status) or fallback, message)
 
 
@@ -45,7 +47,10 @@ def query_values(op: contract.Operation, args) -> dict:
     unknown = sorted(set(args) - set(declared))
     if unknown:
         named = ", ".join(name[:40] for name in unknown[:5])
-        raise _bad(op, f"unknown query parameter(s): {named}; this operation takes: {', '.join(declared) or 'none'}")
+        raise _bad(
+            op,
+            f"unknown query parameter(s): {named}; this operation takes: {', '.join(declared) or 'none'}",
+        )
     values = {}
     for name, param in declared.items():
         given = args.getlist(name)
@@ -92,8 +97,13 @@ def body_value(op: contract.Operation, mimetype: str, data: bytes):
     errors = list(contract.validator_at(op.body_pointer).iter_errors(body))
     if errors and op.documents(422) and all(e.validator in BATCH_BOUNDS for e in errors):
         bounds = errors[0].schema
-        raise _refusal(op, 422, f"a batch holds {bounds.get('minItems')} to {bounds.get('maxItems')} items; "
-                                f"this one holds {len(errors[0].instance)}", "batch_size")
+        raise _refusal(
+            op,
+            422,
+            f"a batch holds {bounds.get('minItems')} to {bounds.get('maxItems')} items; "
+            f"this one holds {len(errors[0].instance)}",
+            "batch_size",
+        )
     if errors:
         raise _bad(op, "; ".join(contract.body_problems(body, op.body_pointer, "body")[:10]))
     return body
@@ -110,8 +120,12 @@ def get_report(hub, call):
     with hub.state.lock:
         stored = hub.state.stored(call.connector_id, call.path["tracking_id"])
         if stored is None:
-            raise _refusal(contract.operation("getReport"), 404, "no report of this connector has this tracking id",
-                           "not_found")
+            raise _refusal(
+                contract.operation("getReport"),
+                404,
+                "no report of this connector has this tracking id",
+                "not_found",
+            )
         return 200, stored.view(hub.report_history)
 
 
@@ -119,10 +133,17 @@ def list_reports(hub, call):
     query = call.query
     try:
         with hub.state.lock:
-            page, next_after = hub.state.page(call.connector_id, channel_id=query.get("channel_id"),
-                                              source_ref=query.get("source_ref"), after=query.get("after"),
-                                              limit=query["limit"])
-            return 200, {"reports": [stored.view(False) for stored in page], "next_after": next_after}
+            page, next_after = hub.state.page(
+                call.connector_id,
+                channel_id=query.get("channel_id"),
+                source_ref=query.get("source_ref"),
+                after=query.get("after"),
+                limit=query["limit"],
+            )
+            return 200, {
+                "reports": [stored.view(False) for stored in page],
+                "next_after": next_after,
+            }
     except ValueError as exc:
         raise _bad(contract.operation("listReports"), f"after: {exc}") from exc
 
@@ -143,15 +164,26 @@ def submit_updates(hub, call):
 def get_reconcile_digest(hub, call):
     entries = hub.state.entries(call.connector_id)
     buckets = call.query.get("buckets") or digest.buckets_for(len(entries))
-    return 200, {"buckets": buckets, "count": len(entries), "digests": digest.digests(entries, buckets)}
+    return 200, {
+        "buckets": buckets,
+        "count": len(entries),
+        "digests": digest.digests(entries, buckets),
+    }
 
 
 def get_reconcile_bucket(hub, call):
     buckets, index = call.query["buckets"], call.path["bucket"]
     if index >= buckets:
-        raise _bad(contract.operation("getReconcileBucket"), f"bucket: give a number from 0 to {buckets - 1}")
+        raise _bad(
+            contract.operation("getReconcileBucket"),
+            f"bucket: give a number from 0 to {buckets - 1}",
+        )
     entries = digest.in_bucket(hub.state.entries(call.connector_id), index, buckets)
-    return 200, {"bucket": index, "buckets": buckets, "entries": [entry.as_dict() for entry in entries]}
+    return 200, {
+        "bucket": index,
+        "buckets": buckets,
+        "entries": [entry.as_dict() for entry in entries],
+    }
 
 
 def list_checkpoints(hub, call):
@@ -162,7 +194,9 @@ def post_checkpoint(hub, call):
     try:
         stored, new = hub.state.checkpoint(call.connector_id, call.body)
     except CheckpointConflictError as exc:
-        raise _refusal(contract.operation("postCheckpoint"), 409, str(exc), "checkpoint_conflict") from exc
+        raise _refusal(
+            contract.operation("postCheckpoint"), 409, str(exc), "checkpoint_conflict"
+        ) from exc
     return (201 if new else 200), stored
 
 

@@ -76,9 +76,14 @@ class Stored:
         return self.report["source"]["channel_id"], self.report["source"]["source_ref"]
 
     def view(self, with_history: bool) -> dict:
-        found = {"tracking_id": self.tracking_id, "status": self.status, "status_at": iso(self.status_at),
-                 "received_at": iso(self.received_at), "content_hash": self.content_hash,
-                 "report": copy.deepcopy(self.report)}
+        found = {
+            "tracking_id": self.tracking_id,
+            "status": self.status,
+            "status_at": iso(self.status_at),
+            "received_at": iso(self.received_at),
+            "content_hash": self.content_hash,
+            "report": copy.deepcopy(self.report),
+        }
         if with_history:
             found["updates"] = [recorded.history_view() for recorded in self.history]
         return found
@@ -109,15 +114,22 @@ class ExchangeState:
         """One ItemResult per item, in order."""
         with self.lock:
             now = utcnow()
-            return [self._answer_report(connector_id, index, item, now) for index, item in enumerate(items)]
+            return [
+                self._answer_report(connector_id, index, item, now)
+                for index, item in enumerate(items)
+            ]
 
     def report_errors(self, connector_id: str, item) -> list[dict]:
         """The problems of one report item, each {path, message}; [] when it may be stored."""
         errors = [p.as_dict() for p in report_problems(item)]
         sent_by = _member(_member(item, "source"), "connector_id")
         if isinstance(sent_by, str) and sent_by != connector_id:
-            errors.append({"path": "$.source.connector_id",
-                           "message": f"{sent_by!r} is not the connector this token belongs to"})
+            errors.append(
+                {
+                    "path": "$.source.connector_id",
+                    "message": f"{sent_by!r} is not the connector this token belongs to",
+                }
+            )
         return errors
 
     def _answer_report(self, connector_id: str, index: int, item, now: datetime) -> dict:
@@ -143,7 +155,9 @@ class ExchangeState:
 
     def _create(self, connector_id: str, key: tuple, item: dict, hashed: str, now: datetime) -> str:
         tracking_id = f"{self.tracking_prefix}{len(self.reports) + 1:0{TRACKING_DIGITS}d}"
-        self.reports[tracking_id] = Stored(tracking_id, connector_id, copy.deepcopy(item), hashed, now)
+        self.reports[tracking_id] = Stored(
+            tracking_id, connector_id, copy.deepcopy(item), hashed, now
+        )
         self._keys[key] = tracking_id
         return tracking_id
 
@@ -160,8 +174,10 @@ class ExchangeState:
                 ids = [s.tracking_id for s in mine]
                 if after not in ids:
                     raise ValueError("is not the tracking id of one of this connector's reports")
-                mine = mine[ids.index(after) + 1:]
-            mine = [s for s in mine if channel_id in (None, s.key[0]) and source_ref in (None, s.key[1])]
+                mine = mine[ids.index(after) + 1 :]
+            mine = [
+                s for s in mine if channel_id in (None, s.key[0]) and source_ref in (None, s.key[1])
+            ]
             page = mine[:limit]
             return page, (page[-1].tracking_id if len(mine) > limit else None)
 
@@ -173,39 +189,80 @@ class ExchangeState:
             now = utcnow()
             return [self._judge(index, item, connector_id, now) for index, item in enumerate(items)]
 
-    def act(self, tracking_id: str, status_: str | None = None, message: str | None = None,
-            occurred_at: datetime | str | None = None, actor: str = "admin_nasional") -> dict:
+    def act(
+        self,
+        tracking_id: str,
+        status_: str | None = None,
+        message: str | None = None,
+        occurred_at: datetime | str | None = None,
+        actor: str = "admin_nasional",
+    ) -> dict:
         """The national side's update; ValueError for an invalid one, an unknown report or an
         illegal transition (nothing recorded then)."""
         when = occurred_at if occurred_at is not None else utcnow()
-        update = {"schema_version": "1", "update_id": f"hub-{uuid.uuid4().hex}", "tracking_id": tracking_id,
-                  "origin": {"side": status.HUB}, "actor": actor,
-                  "occurred_at": when.isoformat() if isinstance(when, datetime) else when}
-        update.update({name: value for name, value in (("status", status_), ("message", message)) if value is not None})
+        update = {
+            "schema_version": "1",
+            "update_id": f"hub-{uuid.uuid4().hex}",
+            "tracking_id": tracking_id,
+            "origin": {"side": status.HUB},
+            "actor": actor,
+            "occurred_at": when.isoformat() if isinstance(when, datetime) else when,
+        }
+        update.update(
+            {
+                name: value
+                for name, value in (("status", status_), ("message", message))
+                if value is not None
+            }
+        )
         with self.lock:
             result = self._judge(0, update, None, utcnow())
             if result["outcome"] not in (APPLIED, STALE, NOOP):
-                raise ValueError(f"{result['outcome']}: " + "; ".join(f"{e['path']}: {e['message']}"
-                                                                     for e in result["errors"]))
+                raise ValueError(
+                    f"{result['outcome']}: "
+                    + "; ".join(f"{e['path']}: {e['message']}" for e in result["errors"])
+                )
             recorded = self._updates[(self.reports[tracking_id].connector_id, update["update_id"])]
-            return {"update": recorded.feed_view(), "outcome": result["outcome"], "status": result["status"],
-                    "status_at": result["status_at"]}
+            return {
+                "update": recorded.feed_view(),
+                "outcome": result["outcome"],
+                "status": result["status"],
+                "status_at": result["status_at"],
+            }
 
     def _judge(self, index: int, update, sender: str | None, now: datetime) -> dict:
         """Judge one update sent by connector `sender` (None: the national side)."""
         result = {"index": index, "update_id": _loose_update_id(update)}
-        errors = [p.as_dict() for p in update_problems(update)] or _origin_errors(update["origin"], sender)
+        errors = [p.as_dict() for p in update_problems(update)] or _origin_errors(
+            update["origin"], sender
+        )
         if errors:
-            return {**result, "outcome": REJECTED, "status": None, "status_at": None, "errors": errors}
+            return {
+                **result,
+                "outcome": REJECTED,
+                "status": None,
+                "status_at": None,
+                "errors": errors,
+            }
         stored = self.reports.get(update["tracking_id"])
         if stored is None or (sender is not None and stored.connector_id != sender):
-            return {**result, "outcome": UNKNOWN_REPORT, "status": None, "status_at": None,
-                    "errors": [{"path": "$.tracking_id", "message": "no report with this tracking id"}]}
+            return {
+                **result,
+                "outcome": UNKNOWN_REPORT,
+                "status": None,
+                "status_at": None,
+                "errors": [{"path": "$.tracking_id", "message": "no report with this tracking id"}],
+            }
         outcome, errors = self._outcome(stored, update)
         if outcome in (APPLIED, STALE, NOOP):
             self._record(stored, update, outcome, now)
-        return {**result, "outcome": outcome, "status": stored.status, "status_at": iso(stored.status_at),
-                "errors": errors}
+        return {
+            **result,
+            "outcome": outcome,
+            "status": stored.status,
+            "status_at": iso(stored.status_at),
+            "errors": errors,
+        }
 
     def _outcome(self, stored: Stored, update: dict) -> tuple[str, list[dict]]:
         hashed = content_hash(update)
@@ -213,33 +270,56 @@ class ExchangeState:
         if earlier is not None:
             if earlier.digest == hashed:
                 return DUPLICATE, []
-            return CONFLICT, [{"path": "$.update_id", "message": "this update id was recorded with other content"}]
+            return CONFLICT, [
+                {"path": "$.update_id", "message": "this update id was recorded with other content"}
+            ]
         new = update.get("status")
         occurred_at = datetime.fromisoformat(update["occurred_at"])
         if new is None:
             return APPLIED, []  # a message only: history, the status stays
-        if not status.wins(occurred_at, update["origin"]["side"], stored.status_at, stored.status_side):
+        if not status.wins(
+            occurred_at, update["origin"]["side"], stored.status_at, stored.status_side
+        ):
             return STALE, []
         if new == stored.status and "message" not in update:
             return NOOP, []
         if not status.is_transition_allowed(stored.status, new):
-            return ILLEGAL_TRANSITION, [{"path": "$.status",
-                                         "message": status.illegal_transition_reason(stored.status, new)}]
-        stored.status, stored.status_at, stored.status_side = new, occurred_at, update["origin"]["side"]
+            return ILLEGAL_TRANSITION, [
+                {
+                    "path": "$.status",
+                    "message": status.illegal_transition_reason(stored.status, new),
+                }
+            ]
+        stored.status, stored.status_at, stored.status_side = (
+            new,
+            occurred_at,
+            update["origin"]["side"],
+        )
         return APPLIED, []
 
     def _record(self, stored: Stored, update: dict, outcome: str, now: datetime) -> None:
-        recorded = Recorded(copy.deepcopy(update), stored.connector_id, len(self._log) + 1, outcome, now,
-                            content_hash(update))
+        recorded = Recorded(
+            copy.deepcopy(update),
+            stored.connector_id,
+            len(self._log) + 1,
+            outcome,
+            now,
+            content_hash(update),
+        )
         self._log.append(recorded)
         self._updates[(stored.connector_id, update["update_id"])] = recorded
         stored.history.append(recorded)
 
-    def feed(self, connector_id: str, after: int = 0, limit: int = 100) -> tuple[list[dict], int | None]:
+    def feed(
+        self, connector_id: str, after: int = 0, limit: int = 100
+    ) -> tuple[list[dict], int | None]:
         """The national side's updates to this connector's reports with seq > after."""
         with self.lock:
-            page = [r.feed_view() for r in self._log
-                    if r.seq > after and r.side == status.HUB and r.connector_id == connector_id][:limit]
+            page = [
+                r.feed_view()
+                for r in self._log
+                if r.seq > after and r.side == status.HUB and r.connector_id == connector_id
+            ][:limit]
         return page, (page[-1]["seq"] if page else None)
 
     # -- reconciliation, checkpoints, counts ---------------------------------------------
@@ -257,7 +337,9 @@ class ExchangeState:
                 mine[body["seq"]] = dict(body)
                 return dict(body), True
             if stored["hash"] != body["hash"]:
-                raise CheckpointConflictError(f"checkpoint {body['seq']} is stored with another hash; nothing stored")
+                raise CheckpointConflictError(
+                    f"checkpoint {body['seq']} is stored with another hash; nothing stored"
+                )
             return dict(stored), False
 
     def checkpoints(self, connector_id: str) -> list[dict]:
@@ -268,7 +350,10 @@ class ExchangeState:
     def stats(self, connector_id: str) -> dict:
         with self.lock:
             mine = [s.status for s in self.reports.values() if s.connector_id == connector_id]
-        return {"reports": len(mine), "statuses": {name: mine.count(name) for name in status.STATUSES}}
+        return {
+            "reports": len(mine),
+            "statuses": {name: mine.count(name) for name in status.STATUSES},
+        }
 
 
 def _member(value, name: str):
@@ -286,5 +371,10 @@ def _origin_errors(origin: dict, sender: str | None) -> list[dict]:
     if origin["side"] != expected:
         return [{"path": "$.origin.side", "message": f"this sender sends {expected} updates"}]
     if sender is not None and origin.get("connector_id") != sender:
-        return [{"path": "$.origin.connector_id", "message": "is not the connector this token belongs to"}]
+        return [
+            {
+                "path": "$.origin.connector_id",
+                "message": "is not the connector this token belongs to",
+            }
+        ]
     return []

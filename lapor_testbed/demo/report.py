@@ -11,8 +11,8 @@ from collections import Counter
 
 import click
 
-from lapor_testbed.demo.reconcile import print_reconciliation
 from connector.delivery.capabilities import INSTEAD
+from lapor_testbed.demo.reconcile import print_reconciliation
 
 
 def print_table(result, echo=click.echo) -> None:
@@ -50,23 +50,43 @@ def print_table(result, echo=click.echo) -> None:
         checks += print_reconciliation(result.reconcile, width, echo)
     echo("")
     for label, passed, refs in checks:
-        echo(f"  [{'ok' if passed else 'FAILED'}] {label}" + (f": {', '.join(refs[:10])}" if refs else ""))
+        echo(
+            f"  [{'ok' if passed else 'FAILED'}] {label}"
+            + (f": {', '.join(refs[:10])}" if refs else "")
+        )
 
 
 def _backbone_checks(result) -> list[tuple[str, bool, list[str]]]:
     checks = [
-        ("every good complaint is at the hub", not result.missing_at_hub and result.at_hub == result.expected_good,
-         result.missing_at_hub),
+        (
+            "every good complaint is at the hub",
+            not result.missing_at_hub and result.at_hub == result.expected_good,
+            result.missing_at_hub,
+        ),
         ("no duplicates at the hub", result.duplicates_at_hub == 0, []),
         ("the hub rejected nothing", not result.rejected_by_hub, result.rejected_by_hub),
-        ("tracking ids agree with the hub", not result.tracking_mismatches, result.tracking_mismatches),
-        ("every bad record quarantined with a reason", not result.bad_not_quarantined, result.bad_not_quarantined),
+        (
+            "tracking ids agree with the hub",
+            not result.tracking_mismatches,
+            result.tracking_mismatches,
+        ),
+        (
+            "every bad record quarantined with a reason",
+            not result.bad_not_quarantined,
+            result.bad_not_quarantined,
+        ),
         ("no good record quarantined", not result.good_quarantined, result.good_quarantined),
         ("finished before the timeout", not result.timed_out, []),
     ]
     if result.sms_sent:
-        checks += [("every SMS complaint is at the hub", result.sms_at_hub == result.sms_sent, []),
-                   ("every SMS complainant got the tracking id", result.acknowledged == result.sms_sent, [])]
+        checks += [
+            ("every SMS complaint is at the hub", result.sms_at_hub == result.sms_sent, []),
+            (
+                "every SMS complainant got the tracking id",
+                result.acknowledged == result.sms_sent,
+                [],
+            ),
+        ]
     return checks
 
 
@@ -76,8 +96,18 @@ def _update_checks(result, width: int, echo) -> list[tuple[str, bool, list[str]]
     u = result.updates
     finals = ", ".join(f"{n} {status}" for status, n in sorted(Counter(u.finals.values()).items()))
     echo("\nstatus updates, both ways:")
-    for label, value in [("reports in the scenario", u.sampled), ("national acts at the hub", u.national_acts),
-                         ("local follow-ups in the portal", u.local_follow_ups), ("final statuses", finals)]:
+    for label, value in [
+        ("reports in the scenario", u.sampled),
+        ("national acts at the hub", u.national_acts),
+        ("local follow-ups in the portal", u.local_follow_ups),
+        ("final statuses", finals),
+    ]:
         echo(f"  {label:<{width}}  {value:>8}")
-    return [("hub, connector and portal agree on every report", u.agreeing == u.sampled and not u.timed_out, u.disagreeing),
-            ("no update bounced back to where it came from", u.bounced == 0, [])]
+    return [
+        (
+            "hub, connector and portal agree on every report",
+            u.agreeing == u.sampled and not u.timed_out,
+            u.disagreeing,
+        ),
+        ("no update bounced back to where it came from", u.bounced == 0, []),
+    ]

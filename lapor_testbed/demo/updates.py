@@ -36,34 +36,55 @@ class UpdateResult:
 
     @property
     def ok(self) -> bool:
-        return self.sampled > 0 and self.agreeing == self.sampled and not self.bounced and not self.timed_out
+        return (
+            self.sampled > 0
+            and self.agreeing == self.sampled
+            and not self.bounced
+            and not self.timed_out
+        )
 
 
 class Scenario:
-    def __init__(self, hub_url: str, admin_token: str, portal_url: str, store: Store, smap: StatusMap):
+    def __init__(
+        self, hub_url: str, admin_token: str, portal_url: str, store: Store, smap: StatusMap
+    ):
         self.hub_url, self.portal_url, self.store, self.smap = hub_url, portal_url, store, smap
         self.admin = {"Authorization": f"Bearer {admin_token}"}
         self.result = UpdateResult()
         self.local_messages: set[str] = set()
 
-    def act(self, tracking_id: str, status: str | None, message: str, actor: str = "admin_nasional") -> None:
+    def act(
+        self, tracking_id: str, status: str | None, message: str, actor: str = "admin_nasional"
+    ) -> None:
         body = {"message": message, "actor": actor, **({"status": status} if status else {})}
-        answer = requests.post(f"{self.hub_url}/api/v1/admin/reports/{tracking_id}/act", json=body, headers=self.admin, timeout=10)
+        answer = requests.post(
+            f"{self.hub_url}/api/v1/admin/reports/{tracking_id}/act",
+            json=body,
+            headers=self.admin,
+            timeout=10,
+        )
         answer.raise_for_status()
         self.result.national_acts += 1
 
     def follow_up(self, record_id: str, status: str, message: str) -> None:
-        answer = requests.post(f"{self.portal_url}/_sim/records/{record_id}/tanggapan",
-                               json={"isi": message, "status": status, "oleh": "Petugas Dinas PUPR"}, timeout=10)
+        answer = requests.post(
+            f"{self.portal_url}/_sim/records/{record_id}/tanggapan",
+            json={"isi": message, "status": status, "oleh": "Petugas Dinas PUPR"},
+            timeout=10,
+        )
         answer.raise_for_status()
         self.local_messages.add(message)
         self.result.local_follow_ups += 1
 
     def hub_view(self, tracking_id: str) -> dict:
-        return requests.get(f"{self.hub_url}/api/v1/admin/reports/{tracking_id}", headers=self.admin, timeout=10).json()
+        return requests.get(
+            f"{self.hub_url}/api/v1/admin/reports/{tracking_id}", headers=self.admin, timeout=10
+        ).json()
 
     def portal_status(self, record_id: str) -> str:
-        return requests.get(f"{self.portal_url}/_sim/records/{record_id}", timeout=10).json()["data"]["status"]
+        return requests.get(f"{self.portal_url}/_sim/records/{record_id}", timeout=10).json()[
+            "data"
+        ]["status"]
 
     def ours(self, refs: list[str]) -> dict[str, tuple[str | None, str | None]]:
         with self.store.transaction() as session:
@@ -85,14 +106,24 @@ class Scenario:
         for ref, status in expected.items():
             tracking_id, mine = ours[ref]
             local = self.smap.to_local(status)
-            if mine != status or self.hub_view(tracking_id)["status"] != status or \
-                    (local is not None and self.portal_status(ref) != local):
+            if (
+                mine != status
+                or self.hub_view(tracking_id)["status"] != status
+                or (local is not None and self.portal_status(ref) != local)
+            ):
                 wrong.append(ref)
         return wrong
 
 
-def run_update_scenario(hub_url: str, admin_token: str, portal_url: str, store: Store, smap: StatusMap,
-                        fresh_refs: list[str], timeout_s: float = 120.0) -> UpdateResult:
+def run_update_scenario(
+    hub_url: str,
+    admin_token: str,
+    portal_url: str,
+    store: Store,
+    smap: StatusMap,
+    fresh_refs: list[str],
+    timeout_s: float = 120.0,
+) -> UpdateResult:
     """Play the scenario on up to SAMPLE complaints; see the module docstring."""
     s = Scenario(hub_url, admin_token, portal_url, store, smap)
     refs = fresh_refs[:SAMPLE]
@@ -100,7 +131,11 @@ def run_update_scenario(hub_url: str, admin_token: str, portal_url: str, store: 
     tracking = {ref: tid for ref, (tid, _) in s.ours(refs).items()}
     for ref in refs:  # portal → hub → national verification and disposition → portal
         s.act(tracking[ref], "terverifikasi", "Laporan Anda sudah kami verifikasi.")
-        s.act(tracking[ref], "didisposisikan", "Laporan diteruskan ke Dinas PUPR untuk ditindaklanjuti.")
+        s.act(
+            tracking[ref],
+            "didisposisikan",
+            "Laporan diteruskan ke Dinas PUPR untuk ditindaklanjuti.",
+        )
     expected = {ref: "didisposisikan" for ref in refs}
     phases = [_follow_ups, _closings]
     ok = s.wait_until_agreed(expected, timeout_s)
@@ -120,9 +155,18 @@ def run_update_scenario(hub_url: str, admin_token: str, portal_url: str, store: 
 def _follow_ups(s: Scenario, refs, tracking, expected) -> None:
     for i, ref in enumerate(refs):
         if i % 3 == 1:  # a local officer follows up in the portal → hub
-            s.follow_up(ref, "proses", f"Petugas sudah memeriksa lokasi laporan {ref} dan mulai memperbaiki.")
+            s.follow_up(
+                ref,
+                "proses",
+                f"Petugas sudah memeriksa lokasi laporan {ref} dan mulai memperbaiki.",
+            )
         else:  # the agency's liaison officer follows up nationally → portal
-            s.act(tracking[ref], "ditindaklanjuti", "Perbaikan dijadwalkan minggu ini.", actor="pejabat_penghubung")
+            s.act(
+                tracking[ref],
+                "ditindaklanjuti",
+                "Perbaikan dijadwalkan minggu ini.",
+                actor="pejabat_penghubung",
+            )
         expected[ref] = "ditindaklanjuti"
 
 

@@ -31,7 +31,11 @@ from lapor_testbed.sim.seed import TIME_FORMAT, WITA
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
-V2_KINDS = {"Pengaduan": "complaint", "Aspirasi": "aspiration", "Permintaan Informasi": "information_request"}
+V2_KINDS = {
+    "Pengaduan": "complaint",
+    "Aspirasi": "aspiration",
+    "Permintaan Informasi": "information_request",
+}
 V2_STATES = {"baru": "new", "proses": "in_progress", "selesai": "resolved", "ditolak": "rejected"}
 TANGGAPAN_FIELDS = ("isi", "status", "oleh", "waktu", "ref")
 
@@ -150,8 +154,11 @@ def list_aduan():
         # A stale cache answers page N with page N-1's records; the envelope is page N's.
         start, end = page_bounds(page - 1, per_page, sim.page_overlap)
     data = [_absolute_files(r) for r in rows[start:end]]
-    return jsonify(data=data, links=_v1_links(page, last_page),
-                   meta=_v1_meta(page, per_page, len(rows), last_page, start, len(data)))
+    return jsonify(
+        data=data,
+        links=_v1_links(page, last_page),
+        meta=_v1_meta(page, per_page, len(rows), last_page, start, len(data)),
+    )
 
 
 @api_v1.get("/<int:record_id>")
@@ -188,7 +195,9 @@ def _v1_since(raw: str) -> str | None:
     try:
         return datetime.strptime(raw.strip(), TIME_FORMAT).strftime(TIME_FORMAT)
     except ValueError:
-        raise InvalidParameter("diperbarui_sejak", "diperbarui sejak tidak cocok dengan format Y-m-d H:i:s.") from None
+        raise InvalidParameter(
+            "diperbarui_sejak", "diperbarui sejak tidak cocok dengan format Y-m-d H:i:s."
+        ) from None
 
 
 def _v1_page_url(page: int) -> str:
@@ -207,9 +216,13 @@ def _v1_links(page: int, last_page: int) -> dict:
 
 def _v1_meta(page: int, per_page: int, total: int, last_page: int, start: int, count: int) -> dict:
     return {
-        "current_page": page, "from": start + 1 if count else None, "last_page": last_page,
-        "path": url_for("api_v1.list_aduan", _external=True), "per_page": per_page,
-        "to": start + count if count else None, "total": total,
+        "current_page": page,
+        "from": start + 1 if count else None,
+        "last_page": last_page,
+        "path": url_for("api_v1.list_aduan", _external=True),
+        "per_page": per_page,
+        "to": start + count if count else None,
+        "total": total,
     }
 
 
@@ -235,7 +248,11 @@ def list_complaints():
     limit = min(_int_arg("limit", DEFAULT_PER_PAGE, minimum=1), MAX_PER_PAGE)
     raw_cursor = request.args.get("cursor", "")
     # A cursor carries the walk's modified_since, so later calls need only the cursor.
-    since, after = _decode_cursor(raw_cursor) if raw_cursor else (_v2_since(request.args.get("modified_since", "")), None)
+    since, after = (
+        _decode_cursor(raw_cursor)
+        if raw_cursor
+        else (_v2_since(request.args.get("modified_since", "")), None)
+    )
     rows = current_sim().updated_since(since)
     if after is not None:
         rows = [r for r in rows if (r["diperbarui_pada"], r["id"]) > after]
@@ -252,7 +269,9 @@ def _v2_since(raw: str) -> str | None:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise InvalidParameter("modified_since", "must be ISO 8601 with a UTC offset, e.g. 2026-03-01T08:00:00+08:00")
+        raise InvalidParameter(
+            "modified_since", "must be ISO 8601 with a UTC offset, e.g. 2026-03-01T08:00:00+08:00"
+        )
     local = moment.astimezone(WITA).replace(tzinfo=None)
     # Records carry whole seconds: ">= 09:15:00.5" means ">= 09:15:01".
     if local.microsecond:
@@ -262,7 +281,11 @@ def _v2_since(raw: str) -> str | None:
 
 def _encode_cursor(since: str | None, last: dict) -> str:
     state = {"s": since, "u": last["diperbarui_pada"], "i": last["id"]}
-    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode())
+        .decode()
+        .rstrip("=")
+    )
 
 
 def _decode_cursor(raw: str) -> tuple[str | None, tuple[str, int]]:
@@ -283,30 +306,48 @@ def to_v2(record: dict) -> dict:
     if "anonim" in record:
         flags = {"hide_identity": record["anonim"] == "ya", **flags}
     agency = record.get("instansi_tujuan")
-    item.update({
-        "kind": V2_KINDS.get(record.get("klasifikasi"), record.get("klasifikasi")),
-        "topic": {"name": record.get("kategori")},
-        "place": {"address": record.get("lokasi")},
-        "incident_on": _iso_date(record.get("tanggal_kejadian")),
-        "reporter": {"full_name": pelapor.get("nama"),
-                     "contact": {"mobile": pelapor.get("hp"), "mail": pelapor.get("email")},
-                     "national_id": pelapor.get("nik")},
-        "flags": flags,
-        "agency": {"code": agency["kode"], "name": agency["nama"]} if agency else None,
-        "state": V2_STATES.get(record.get("status"), record.get("status")),
-        "created": _iso_moment(record.get("dibuat_pada")),
-        "modified": _iso_moment(record.get("diperbarui_pada")),
-        "files": [{"name": f["nama_file"], "mime": f["tipe"], "bytes": f["ukuran"], "sha256": f["sha256"],
-                   "href": f["url"]} for f in record.get("lampiran") or []],
-        "responses": [_v2_response(t) for t in record.get("tanggapan") or []],
-    })
+    item.update(
+        {
+            "kind": V2_KINDS.get(record.get("klasifikasi"), record.get("klasifikasi")),
+            "topic": {"name": record.get("kategori")},
+            "place": {"address": record.get("lokasi")},
+            "incident_on": _iso_date(record.get("tanggal_kejadian")),
+            "reporter": {
+                "full_name": pelapor.get("nama"),
+                "contact": {"mobile": pelapor.get("hp"), "mail": pelapor.get("email")},
+                "national_id": pelapor.get("nik"),
+            },
+            "flags": flags,
+            "agency": {"code": agency["kode"], "name": agency["nama"]} if agency else None,
+            "state": V2_STATES.get(record.get("status"), record.get("status")),
+            "created": _iso_moment(record.get("dibuat_pada")),
+            "modified": _iso_moment(record.get("diperbarui_pada")),
+            "files": [
+                {
+                    "name": f["nama_file"],
+                    "mime": f["tipe"],
+                    "bytes": f["ukuran"],
+                    "sha256": f["sha256"],
+                    "href": f["url"],
+                }
+                for f in record.get("lampiran") or []
+            ],
+            "responses": [_v2_response(t) for t in record.get("tanggapan") or []],
+        }
+    )
     return item
 
 
 def _v2_response(tanggapan: dict) -> dict:
     status = tanggapan["status"]
-    return {"id": tanggapan["id"], "text": tanggapan["isi"], "by": tanggapan["oleh"], "at": _iso_moment(tanggapan["waktu"]),
-            "state": None if status is None else V2_STATES.get(status, status), "ref": tanggapan["ref"]}
+    return {
+        "id": tanggapan["id"],
+        "text": tanggapan["isi"],
+        "by": tanggapan["oleh"],
+        "at": _iso_moment(tanggapan["waktu"]),
+        "state": None if status is None else V2_STATES.get(status, status),
+        "ref": tanggapan["ref"],
+    }
 
 
 def _iso_date(text: str | None) -> str | None:
@@ -335,5 +376,7 @@ def attachment(record_id: int, number: int, name: str):
     if not 1 <= number <= len(lampiran) or lampiran[number - 1]["nama_file"] != name:
         return jsonify(message="File tidak ditemukan."), 404
     meta = lampiran[number - 1]
-    body = seeding.attachment_bytes(current_sim().seed, record_id, number - 1, meta["ukuran"], meta["tipe"])
+    body = seeding.attachment_bytes(
+        current_sim().seed, record_id, number - 1, meta["ukuran"], meta["tipe"]
+    )
     return current_app.response_class(body, mimetype=meta["tipe"])

@@ -32,7 +32,11 @@ def _no_record(record_id: int):
 
 
 def _status_line(record: dict) -> dict:
-    return {"id": record["id"], "status": record["status"], "diperbarui_pada": record["diperbarui_pada"]}
+    return {
+        "id": record["id"],
+        "status": record["status"],
+        "diperbarui_pada": record["diperbarui_pada"],
+    }
 
 
 @control.get("/expected")
@@ -70,8 +74,13 @@ def local_tanggapan(record_id: int):
     body = _body()
     oleh = body.get("oleh")
     try:
-        posted = current_sim().add_tanggapan(record_id, isi=body.get("isi"), status=body.get("status"),
-                                             oleh=LOCAL_OFFICER if oleh is None else oleh, waktu=body.get("waktu"))
+        posted = current_sim().add_tanggapan(
+            record_id,
+            isi=body.get("isi"),
+            status=body.get("status"),
+            oleh=LOCAL_OFFICER if oleh is None else oleh,
+            waktu=body.get("waktu"),
+        )
     except InvalidTanggapan as exc:
         return jsonify(error=str(exc), errors=exc.problems), 422
     return _no_record(record_id) if posted is None else (jsonify(data=posted.tanggapan), 201)
@@ -93,7 +102,11 @@ def set_faults():
     status, times, retry_after = body.get("status"), body.get("times", 1), body.get("retry_after")
     if not isinstance(status, int) or not 400 <= status <= 599:
         return jsonify(error="status must be an HTTP error status (400-599)"), 422
-    if not isinstance(times, int) or times < 1 or (retry_after is not None and not isinstance(retry_after, int)):
+    if (
+        not isinstance(times, int)
+        or times < 1
+        or (retry_after is not None and not isinstance(retry_after, int))
+    ):
         return jsonify(error="times must be >= 1 and retry_after whole seconds"), 422
     current_sim().set_fault(status, times, retry_after)
     return jsonify(fault=current_sim().fault_state())

@@ -53,8 +53,11 @@ def check_tanggapan(isi, status, oleh, waktu, ref, strict: bool) -> dict[str, st
     """Every problem with a new follow-up, by field, in the portal's (Indonesian, Laravel-style) words.
     `strict`: the status must be one of the portal's own; otherwise any non-blank code goes."""
     given = {"isi": isi, "status": status, "oleh": oleh, "waktu": waktu, "ref": ref}
-    problems = {name: f"{name} harus berupa teks." for name, value in given.items()
-                if value is not None and not isinstance(value, str)}
+    problems = {
+        name: f"{name} harus berupa teks."
+        for name, value in given.items()
+        if value is not None and not isinstance(value, str)
+    }
     if problems:
         return problems
     if isi is None and status is None:
@@ -86,13 +89,22 @@ class PortalSim:
     handed out under the lock stays consistent after the lock is released.
     """
 
-    def __init__(self, complaints: int = 1000, bad_share: float = 0.03, seed: int = 63,
-                 token: str = "demo-portal-token", page_overlap: int = 0, repeat_page_once: int | None = None,
-                 clock: Callable[[], datetime] | None = None):
+    def __init__(
+        self,
+        complaints: int = 1000,
+        bad_share: float = 0.03,
+        seed: int = 63,
+        token: str = "demo-portal-token",
+        page_overlap: int = 0,
+        repeat_page_once: int | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
         if complaints < 0 or not 0 <= bad_share < 1:
             raise ValueError("complaints must be >= 0 and bad_share in [0, 1)")
         if page_overlap < 0 or (repeat_page_once is not None and repeat_page_once < 2):
-            raise ValueError("page_overlap must be >= 0 and repeat_page_once >= 2 (it serves page N-1)")
+            raise ValueError(
+                "page_overlap must be >= 0 and repeat_page_once >= 2 (it serves page N-1)"
+            )
         bad = round(complaints * bad_share)
         if bad_share > 0 and complaints > 0:
             bad = max(1, bad)
@@ -105,8 +117,10 @@ class PortalSim:
         self._bad, self._quirks = seeded.bad, seeded.quirks
         self._next_id = seeding.FIRST_ID + len(seeded.records)
         self._last_stamp = max((r["diperbarui_pada"] for r in seeded.records), default="")
-        self._next_tanggapan_id = 1 + max((t["id"] for r in seeded.records for t in r["tanggapan"]),
-                                          default=seeding.FIRST_TANGGAPAN_ID - 1)
+        self._next_tanggapan_id = 1 + max(
+            (t["id"] for r in seeded.records for t in r["tanggapan"]),
+            default=seeding.FIRST_TANGGAPAN_ID - 1,
+        )
         self._fault: Fault | None = None
         self._repeat_pending = repeat_page_once is not None
 
@@ -116,7 +130,9 @@ class PortalSim:
         """Records with diperbarui_pada >= since (a TIME_FORMAT string), ordered by (diperbarui_pada, id).
         The format sorts in time order, so strings compare as times."""
         with self._lock:
-            rows = [r for r in self._records.values() if since is None or r["diperbarui_pada"] >= since]
+            rows = [
+                r for r in self._records.values() if since is None or r["diperbarui_pada"] >= since
+            ]
         return sorted(rows, key=lambda r: (r["diperbarui_pada"], r["id"]))
 
     def get(self, record_id: int) -> dict | None:
@@ -128,8 +144,11 @@ class PortalSim:
         """Which ids the connector must deliver, which it must quarantine, and which are quirky."""
         with self._lock:
             good = sorted(i for i in self._records if i not in self._bad)
-            return {"good": good, "bad": {str(i): k for i, k in sorted(self._bad.items())},
-                    "quirks": {str(i): k for i, k in sorted(self._quirks.items())}}
+            return {
+                "good": good,
+                "bad": {str(i): k for i, k in sorted(self._bad.items())},
+                "quirks": {str(i): k for i, k in sorted(self._quirks.items())},
+            }
 
     # -- changing ------------------------------------------------------------
 
@@ -139,7 +158,9 @@ class PortalSim:
             now = self._stamp()
             ids = list(range(self._next_id, self._next_id + count))
             for record_id in ids:
-                self._records[record_id] = seeding.new_record(record_id, self.seed, now, now, "baru")
+                self._records[record_id] = seeding.new_record(
+                    record_id, self.seed, now, now, "baru"
+                )
             self._next_id += count
         return ids
 
@@ -156,9 +177,16 @@ class PortalSim:
             raise ValueError("status must be a non-blank string")
         return self._change(record_id, {"status": status})
 
-    def add_tanggapan(self, record_id: int, isi: str | None = None, status: str | None = None,
-                      oleh: str = LOCAL_OFFICER, waktu: str | None = None, ref: str | None = None,
-                      strict: bool = False) -> Posted | None:
+    def add_tanggapan(
+        self,
+        record_id: int,
+        isi: str | None = None,
+        status: str | None = None,
+        oleh: str = LOCAL_OFFICER,
+        waktu: str | None = None,
+        ref: str | None = None,
+        strict: bool = False,
+    ) -> Posted | None:
         """Append a follow-up, set the record's status when one is given, and move diperbarui_pada to now.
 
         `waktu` (TIME_FORMAT, default now) is when the follow-up was written; `ref` is the
@@ -180,9 +208,16 @@ class PortalSim:
             if known is not None:
                 return Posted(known, created=False)
             now = self._stamp().strftime(TIME_FORMAT)
-            tanggapan = {"id": self._next_tanggapan_id, "isi": isi, "oleh": oleh,
-                         "waktu": datetime.strptime(waktu, TIME_FORMAT).strftime(TIME_FORMAT) if waktu else now,
-                         "status": status, "ref": ref}
+            tanggapan = {
+                "id": self._next_tanggapan_id,
+                "isi": isi,
+                "oleh": oleh,
+                "waktu": datetime.strptime(waktu, TIME_FORMAT).strftime(TIME_FORMAT)
+                if waktu
+                else now,
+                "status": status,
+                "ref": ref,
+            }
             self._next_tanggapan_id += 1
             new = {**old, "diperbarui_pada": now, "tanggapan": [*old["tanggapan"], tanggapan]}
             if status is not None:

@@ -54,7 +54,11 @@ def messages(count: int, seed: int, keyword: str = "LAPORPAMAN") -> list[Sms]:
     now = int(time.time())
     found = []
     for n in range(count):
-        sender = "62" + rng.choice(MOBILE_PREFIXES)[1:] + "".join(str(rng.randrange(10)) for _ in range(8))
+        sender = (
+            "62"
+            + rng.choice(MOBILE_PREFIXES)[1:]
+            + "".join(str(rng.randrange(10)) for _ in range(8))
+        )
         found.append(Sms(f"gw-{seed}-{n + 1:05d}", sender, _text(rng, keyword), now - (count - n)))
     return found
 
@@ -74,7 +78,9 @@ class SmsGatewaySim:
         def send():
             body = request.get_json(silent=True)
             if not isinstance(body, dict) or not body.get("to") or not body.get("text"):
-                return jsonify({"error": {"code": "bad_request", "message": "give to and text"}}), 400
+                return jsonify(
+                    {"error": {"code": "bad_request", "message": "give to and text"}}
+                ), 400
             with self._lock:
                 self.sent.append(body)
             return jsonify({"status": "queued"}), 202
@@ -94,14 +100,31 @@ class SmsGatewaySim:
         return taken
 
     def _post(self, http: requests.Session, url: str, message: Sms, deadline: float) -> bool:
-        body = json.dumps({"id": message.id, "from": message.sender, "to": SHORT_CODE, "text": message.text,
-                           "timestamp": message.timestamp}).encode()
+        body = json.dumps(
+            {
+                "id": message.id,
+                "from": message.sender,
+                "to": SHORT_CODE,
+                "text": message.text,
+                "timestamp": message.timestamp,
+            }
+        ).encode()
         while time.monotonic() < deadline:
             stamp = str(int(time.time()))
-            signature = hmac.new(self.secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+            signature = hmac.new(
+                self.secret.encode(), stamp.encode() + b"." + body, hashlib.sha256
+            ).hexdigest()
             try:
-                answer = http.post(url, data=body, timeout=10, headers={
-                    "Content-Type": "application/json", "X-Timestamp": stamp, "X-Signature": f"sha256={signature}"})
+                answer = http.post(
+                    url,
+                    data=body,
+                    timeout=10,
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Timestamp": stamp,
+                        "X-Signature": f"sha256={signature}",
+                    },
+                )
                 if 200 <= answer.status_code < 300:
                     return True
             except requests.RequestException:

@@ -33,10 +33,10 @@ from email.utils import formataddr, formatdate
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from connector.errors import SourceRejectedError, SourceUnavailableError
-from connector.channels.email.parse import parse_mail, subject_words
-from connector.timeutil import iso
 from connector.channels.base import Batch, Channel, Noise, ProbeResult, RawItem, Reply
+from connector.channels.email.parse import parse_mail, subject_words
+from connector.errors import SourceRejectedError, SourceUnavailableError
+from connector.timeutil import iso
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,17 @@ _SERVER = {
     "properties": {
         "host": {"type": "string", "minLength": 1},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-        "security": {"description": "ssl (implicit TLS), starttls, or plain (loopback only).", "enum": ["ssl", "starttls", "plain"], "default": "ssl"},
+        "security": {
+            "description": "ssl (implicit TLS), starttls, or plain (loopback only).",
+            "enum": ["ssl", "starttls", "plain"],
+            "default": "ssl",
+        },
         "username": {"type": "string"},
         "password": {"description": "A secret: write ${ENV_VAR}.", "type": "string"},
-        "ca_file": {"description": "CA bundle to trust instead of the system's (a private CA).", "type": "string"},
+        "ca_file": {
+            "description": "CA bundle to trust instead of the system's (a private CA).",
+            "type": "string",
+        },
         "timeout_s": {"type": "number", "exclusiveMinimum": 0, "default": 30},
     },
 }
@@ -65,15 +72,45 @@ class EmailChannel(Channel):
         "type": "object",
         "required": ["profile", "imap", "smtp"],
         "properties": {
-            "profile": {"description": "Mapping profile (YAML), relative to the config file.", "type": "string"},
-            "imap": {**_SERVER, "properties": {**_SERVER["properties"],
-                                               "folder": {"type": "string", "default": "INBOX"},
-                                               "processed_folder": {"description": "Move committed messages here (created if missing); without it they are marked seen.", "type": "string"}}},
-            "smtp": {**_SERVER, "required": ["host", "port", "from_address"], "properties": {**_SERVER["properties"],
-                     "from_address": {"description": "The complaint address replies come to.", "type": "string", "format": "email"},
-                     "from_name": {"type": "string", "default": "LAPOR! Kalimantan Selatan"}}},
-            "message_id_domain": {"description": "Domain of the connector's own Message-IDs; default: that of smtp.from_address.", "type": "string"},
-            "batch_size": {"description": "Messages per committed batch.", "type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
+            "profile": {
+                "description": "Mapping profile (YAML), relative to the config file.",
+                "type": "string",
+            },
+            "imap": {
+                **_SERVER,
+                "properties": {
+                    **_SERVER["properties"],
+                    "folder": {"type": "string", "default": "INBOX"},
+                    "processed_folder": {
+                        "description": "Move committed messages here (created if missing); without it they are marked seen.",
+                        "type": "string",
+                    },
+                },
+            },
+            "smtp": {
+                **_SERVER,
+                "required": ["host", "port", "from_address"],
+                "properties": {
+                    **_SERVER["properties"],
+                    "from_address": {
+                        "description": "The complaint address replies come to.",
+                        "type": "string",
+                        "format": "email",
+                    },
+                    "from_name": {"type": "string", "default": "LAPOR! Kalimantan Selatan"},
+                },
+            },
+            "message_id_domain": {
+                "description": "Domain of the connector's own Message-IDs; default: that of smtp.from_address.",
+                "type": "string",
+            },
+            "batch_size": {
+                "description": "Messages per committed batch.",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 1000,
+                "default": 50,
+            },
             "max_attachment_bytes": {"type": "integer", "minimum": 0, "default": 10485760},
         },
     }
@@ -81,9 +118,22 @@ class EmailChannel(Channel):
     def __init__(self, settings: dict, context):
         super().__init__(settings, context)
         self.profile = self.load_profile()
-        self.imap_settings = {"folder": "INBOX", "security": "ssl", "timeout_s": 30, **settings["imap"]}
-        self.smtp_settings = {"security": "ssl", "timeout_s": 30, "from_name": "LAPOR! Kalimantan Selatan", **settings["smtp"]}
-        self.domain = (settings.get("message_id_domain") or self.smtp_settings["from_address"].rpartition("@")[2]).lower()
+        self.imap_settings = {
+            "folder": "INBOX",
+            "security": "ssl",
+            "timeout_s": 30,
+            **settings["imap"],
+        }
+        self.smtp_settings = {
+            "security": "ssl",
+            "timeout_s": 30,
+            "from_name": "LAPOR! Kalimantan Selatan",
+            **settings["smtp"],
+        }
+        self.domain = (
+            settings.get("message_id_domain")
+            or self.smtp_settings["from_address"].rpartition("@")[2]
+        ).lower()
         self.batch_size = int(settings.get("batch_size", 50))
         self.max_attachment_bytes = int(settings.get("max_attachment_bytes", 10 * 1024 * 1024))
         self.tz = ZoneInfo(self.profile.timezone) if self.profile.timezone else context.tz
@@ -99,7 +149,9 @@ class EmailChannel(Channel):
         what = f"IMAP {s['host']}:{s['port']}"
         try:
             if s["security"] == "ssl":
-                conn = imaplib.IMAP4_SSL(s["host"], s["port"], ssl_context=self._tls(s), timeout=s["timeout_s"])
+                conn = imaplib.IMAP4_SSL(
+                    s["host"], s["port"], ssl_context=self._tls(s), timeout=s["timeout_s"]
+                )
             else:
                 conn = imaplib.IMAP4(s["host"], s["port"], timeout=s["timeout_s"])
                 if s["security"] == "starttls":
@@ -157,19 +209,25 @@ class EmailChannel(Channel):
         state = json.loads(cursor) if cursor else {}
         last = int(state.get("last_uid", 0)) if state.get("uidvalidity") == validity else 0
         if state and state.get("uidvalidity") != validity:
-            log.warning("%s: the folder's UIDVALIDITY changed (%s → %s); reading it again from the start",
-                        self.id, state.get("uidvalidity"), validity)
+            log.warning(
+                "%s: the folder's UIDVALIDITY changed (%s → %s); reading it again from the start",
+                self.id,
+                state.get("uidvalidity"),
+                validity,
+            )
         self._acknowledge_leftovers(conn, last)
         uids = [u for u in self._search(conn, f"UID {last + 1}:*") if u > last]
         for start in range(0, len(uids), self.batch_size):
-            chunk = uids[start:start + self.batch_size]
+            chunk = uids[start : start + self.batch_size]
             items = self._fetch_items(conn, chunk, validity)
             yield Batch(items, json.dumps({"uidvalidity": validity, "last_uid": chunk[-1]}))
         if not uids and state.get("uidvalidity") != validity:
             yield Batch([], json.dumps({"uidvalidity": validity, "last_uid": last}))
 
     def _uidvalidity(self, conn) -> int:
-        data = self._call("STATUS", conn.status, _quote(self.imap_settings["folder"]), "(UIDVALIDITY)")
+        data = self._call(
+            "STATUS", conn.status, _quote(self.imap_settings["folder"]), "(UIDVALIDITY)"
+        )
         match = re.search(rb"UIDVALIDITY (\d+)", data[0] or b"")
         if not match:
             raise SourceRejectedError("IMAP STATUS: no UIDVALIDITY in the answer")
@@ -228,11 +286,15 @@ class EmailChannel(Channel):
     # -- what a message is ---------------------------------------------------------------
 
     def record(self, item: RawItem) -> dict:
-        record = parse_mail(item.payload, max_attachment_bytes=self.max_attachment_bytes, own_domains=(self.domain,))
+        record = parse_mail(
+            item.payload, max_attachment_bytes=self.max_attachment_bytes, own_domains=(self.domain,)
+        )
         record["received_at"] = iso(item.received_at)
         record["subject_present"] = bool(record.get("subject_clean"))
-        record["_warnings"] = [f"attachment {d.get('filename') or '(no name)'} left out: {d['reason']}"
-                               for d in record.get("dropped_attachments", [])]
+        record["_warnings"] = [
+            f"attachment {d.get('filename') or '(no name)'} left out: {d['reason']}"
+            for d in record.get("dropped_attachments", [])
+        ]
         return record
 
     def noise(self, record) -> Noise | None:
@@ -243,13 +305,21 @@ class EmailChannel(Channel):
         """What may tie the mail to a report: every message of its thread, nearest first (any
         domain: the citizen's own first mail and earlier replies count as much as ours), the
         subject's [LAPOR #<id>] tag and the subject's other words."""
-        thread = tuple(dict.fromkeys(record.get("in_reply_to", []) + record.get("references", [])[::-1]))
+        thread = tuple(
+            dict.fromkeys(record.get("in_reply_to", []) + record.get("references", [])[::-1])
+        )
         words = subject_words(record.get("subject_clean"))
         if not thread and not record.get("tracking_id") and not words:
             return None
         when = datetime.fromisoformat(record["date"]) if record.get("date") else None
-        return Reply(thread, record.get("tracking_id"), (record.get("from") or {}).get("address"),
-                     record.get("reply_text") or record.get("text"), when, words)
+        return Reply(
+            thread,
+            record.get("tracking_id"),
+            (record.get("from") or {}).get("address"),
+            record.get("reply_text") or record.get("text"),
+            when,
+            words,
+        )
 
     # -- sending -------------------------------------------------------------------
 
@@ -277,7 +347,9 @@ class EmailChannel(Channel):
         """Our Message-ID for an outbox item: the same item always gets the same id."""
         return f"{event}-{hashlib.sha256(key.encode()).hexdigest()[:24]}@{self.domain}"
 
-    def send_mail(self, to: str, subject: str, text: str, message_id: str, in_reply_to: str | None = None) -> None:
+    def send_mail(
+        self, to: str, subject: str, text: str, message_id: str, in_reply_to: str | None = None
+    ) -> None:
         """Send one message. Raises SourceUnavailableError (try later) or SourceRejectedError."""
         s = self.smtp_settings
         message = EmailMessage()
@@ -308,7 +380,9 @@ class EmailChannel(Channel):
     def _smtp(self) -> smtplib.SMTP:
         s = self.smtp_settings
         if s["security"] == "ssl":
-            smtp = smtplib.SMTP_SSL(s["host"], s["port"], timeout=s["timeout_s"], context=self._tls(s))
+            smtp = smtplib.SMTP_SSL(
+                s["host"], s["port"], timeout=s["timeout_s"], context=self._tls(s)
+            )
         else:
             smtp = smtplib.SMTP(s["host"], s["port"], timeout=s["timeout_s"])
             if s["security"] == "starttls":
@@ -330,7 +404,9 @@ class EmailChannel(Channel):
                 smtp.noop()
         except (OSError, smtplib.SMTPException) as exc:
             return ProbeResult(False, f"IMAP ok ({count} messages); SMTP failed: {exc}")
-        return ProbeResult(True, f"IMAP ok ({count} messages in {self.imap_settings['folder']}); SMTP ok")
+        return ProbeResult(
+            True, f"IMAP ok ({count} messages in {self.imap_settings['folder']}); SMTP ok"
+        )
 
     def close(self) -> None:
         self._drop()
@@ -345,4 +421,3 @@ def _header_message_id(raw: bytes) -> str | None:
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     match = re.search(rb"(?im)^message-id:[ \t]*(?:\r?\n[ \t]+)?<?([^>\s]+)>?", head)
     return match.group(1).decode("ascii", "replace").strip() if match else None
-

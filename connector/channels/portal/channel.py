@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from lapor_exchange.canonical import canonical_json, sha256_bytes
+from connector.channels.base import Batch, Channel, ProbeResult, RawItem
 from connector.errors import ConfigError, SourceRejectedError, SourceUnavailableError
 from connector.http import classify, classify_exception
 from connector.mapping.paths import MISSING, get_path
-from connector.channels.base import Batch, Channel, ProbeResult, RawItem
+from lapor_exchange.canonical import canonical_json, sha256_bytes
 
 log = logging.getLogger(__name__)
 MAX_PAGES_PER_WALK = 100_000
@@ -41,20 +41,48 @@ class PortalChannel(Channel):
         "type": "object",
         "required": ["profile", "base_url"],
         "properties": {
-            "profile": {"description": "Mapping profile (YAML), relative to the config file.", "type": "string"},
-            "base_url": {"description": "The portal's base URL.", "type": "string", "pattern": "^https?://"},
+            "profile": {
+                "description": "Mapping profile (YAML), relative to the config file.",
+                "type": "string",
+            },
+            "base_url": {
+                "description": "The portal's base URL.",
+                "type": "string",
+                "pattern": "^https?://",
+            },
             "credentials": {
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "token": {"description": "Bearer token (auth type bearer). A secret.", "type": "string", "minLength": 1},
+                    "token": {
+                        "description": "Bearer token (auth type bearer). A secret.",
+                        "type": "string",
+                        "minLength": 1,
+                    },
                     "username": {"description": "User (auth type basic).", "type": "string"},
-                    "password": {"description": "Password (auth type basic). A secret.", "type": "string"},
-                    "api_key": {"description": "Key for auth type header or query. A secret.", "type": "string", "minLength": 1},
+                    "password": {
+                        "description": "Password (auth type basic). A secret.",
+                        "type": "string",
+                    },
+                    "api_key": {
+                        "description": "Key for auth type header or query. A secret.",
+                        "type": "string",
+                        "minLength": 1,
+                    },
                 },
             },
-            "page_size": {"description": "Records per page asked for.", "type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
-            "start_from": {"description": "Where the first walk starts (ISO 8601); default: the beginning.", "type": "string", "format": "date-time"},
+            "page_size": {
+                "description": "Records per page asked for.",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 1000,
+                "default": 100,
+            },
+            "start_from": {
+                "description": "Where the first walk starts (ISO 8601); default: the beginning.",
+                "type": "string",
+                "format": "date-time",
+            },
         },
     }
 
@@ -62,7 +90,9 @@ class PortalChannel(Channel):
         super().__init__(settings, context)
         self.profile = self.load_profile()
         if not self.profile.source:
-            raise ConfigError([f"profile {self.profile.name} has no 'source' section, so it cannot be pulled"])
+            raise ConfigError(
+                [f"profile {self.profile.name} has no 'source' section, so it cannot be pulled"]
+            )
         self.source = self.profile.source
         self.tz = ZoneInfo(self.profile.timezone) if self.profile.timezone else context.tz
         self.page_size = int(settings.get("page_size", 100))
@@ -74,13 +104,27 @@ class PortalChannel(Channel):
 
     def _check_auth(self) -> None:
         auth = self.source.get("auth", {"type": "none"})
-        needs = {"bearer": ["token"], "basic": ["username", "password"], "header": ["api_key"], "query": ["api_key"]}
+        needs = {
+            "bearer": ["token"],
+            "basic": ["username", "password"],
+            "header": ["api_key"],
+            "query": ["api_key"],
+        }
         creds = self.settings.get("credentials") or {}
         missing = [k for k in needs.get(auth["type"], []) if not creds.get(k)]
         if missing:
-            raise ConfigError([f"credentials.{k}: required by the profile's auth type '{auth['type']}'" for k in missing])
+            raise ConfigError(
+                [
+                    f"credentials.{k}: required by the profile's auth type '{auth['type']}'"
+                    for k in missing
+                ]
+            )
         if auth["type"] in ("header", "query") and not auth.get("name"):
-            raise ConfigError([f"profile {self.profile.name}: source.auth.name is required for auth type {auth['type']}"])
+            raise ConfigError(
+                [
+                    f"profile {self.profile.name}: source.auth.name is required for auth type {auth['type']}"
+                ]
+            )
 
     def _auth(self, params: dict) -> dict:
         auth = self.source.get("auth", {"type": "none"})
@@ -101,11 +145,15 @@ class PortalChannel(Channel):
         return self._request(self.source["list"].get("method", "GET"), url, params)
 
     def _request(self, method: str, url: str, params: dict, body: dict | None = None):
-        what = f"portal {self.id} {method} {url.split('?')[0]}"  # never the query: it may hold a key
+        what = (
+            f"portal {self.id} {method} {url.split('?')[0]}"  # never the query: it may hold a key
+        )
 
         def attempt():
             try:
-                response = self.http.request(method, url, timeout=self.context.timeout_s, json=body, **self._auth(params))
+                response = self.http.request(
+                    method, url, timeout=self.context.timeout_s, json=body, **self._auth(params)
+                )
             except requests.RequestException as exc:
                 raise classify_exception(exc, what, SourceUnavailableError) from exc
             error = classify(response, what, SourceUnavailableError, SourceRejectedError)
@@ -129,20 +177,26 @@ class PortalChannel(Channel):
         method, path, body = self.profile.status.push_request(update, source_ref)
         url = urljoin(self.settings["base_url"].rstrip("/") + "/", path.lstrip("/"))
         self._request(method, url, {}, body)
-        return {"update_id": update["update_id"]}  # the portal's answer may quote the text: not kept
+        return {
+            "update_id": update["update_id"]
+        }  # the portal's answer may quote the text: not kept
 
     # -- the walk -------------------------------------------------------------------
 
     def fetch(self, cursor: str | None) -> Iterator[Batch]:
         since = _parse_cursor(cursor) or _parse_cursor(self.settings.get("start_from"))
         walk = _Walk(since)
-        url = urljoin(self.settings["base_url"].rstrip("/") + "/", self.source["list"]["path"].lstrip("/"))
+        url = urljoin(
+            self.settings["base_url"].rstrip("/") + "/", self.source["list"]["path"].lstrip("/")
+        )
         params = self._first_params(since)
         for _ in range(MAX_PAGES_PER_WALK):
             body = self._get(url, params)
             records = get_path(body, self.source["list"]["records"])
             if not isinstance(records, list):
-                raise SourceRejectedError(f"portal {self.id}: the answer has no record list at '{self.source['list']['records']}'")
+                raise SourceRejectedError(
+                    f"portal {self.id}: the answer has no record list at '{self.source['list']['records']}'"
+                )
             items = [self._item(r, walk) for r in records]
             walk.check_repeat(items, self.id)
             url, params = self._next(body, url, params, len(records))
@@ -150,7 +204,9 @@ class PortalChannel(Channel):
                 yield Batch(items, walk.next_cursor(self._overlap()))
                 return
             yield Batch(items)
-        raise SourceRejectedError(f"portal {self.id}: more than {MAX_PAGES_PER_WALK} pages in one walk; paging looks broken")
+        raise SourceRejectedError(
+            f"portal {self.id}: more than {MAX_PAGES_PER_WALK} pages in one walk; paging looks broken"
+        )
 
     def _first_params(self, since: datetime | None) -> dict:
         params = dict(self.source["list"].get("params") or {})
@@ -163,7 +219,9 @@ class PortalChannel(Channel):
         if incremental and since is not None:
             fmt = incremental.get("format", "iso")
             local = since.astimezone(self.tz)
-            params[incremental["param"]] = local.isoformat() if fmt == "iso" else local.strftime(fmt)
+            params[incremental["param"]] = (
+                local.isoformat() if fmt == "iso" else local.strftime(fmt)
+            )
         return params
 
     def _next(self, body, url: str, params: dict, count: int) -> tuple[str | None, dict]:
@@ -173,11 +231,19 @@ class PortalChannel(Channel):
         if style == "page_number":
             param = paging.get("page_param", "page")
             last = get_path(body, paging["last_page"]) if paging.get("last_page") else MISSING
-            at_end = count == 0 or (int(last) <= int(params[param]) if last not in (MISSING, None) else count < self.page_size)
+            at_end = count == 0 or (
+                int(last) <= int(params[param])
+                if last not in (MISSING, None)
+                else count < self.page_size
+            )
             return (None, {}) if at_end else (url, {**params, param: int(params[param]) + 1})
         if style == "next_link":
             link = get_path(body, paging["next_link"])
-            return (None, {}) if link in (MISSING, None, "") or count == 0 else (urljoin(url, link), {})
+            return (
+                (None, {})
+                if link in (MISSING, None, "") or count == 0
+                else (urljoin(url, link), {})
+            )
         if style == "cursor_token":
             token = get_path(body, paging["token"])
             if token in (MISSING, None, "") or count == 0:
@@ -194,7 +260,12 @@ class PortalChannel(Channel):
         ref = get_path(record, self.source["id"]) if isinstance(record, dict) else MISSING
         if ref in (MISSING, None, ""):
             ref = "no-id:" + sha256_bytes(payload)[:32]
-            meta["read_problems"] = [{"path": "$.source.source_ref", "message": f"the record has no id at '{self.source['id']}'"}]
+            meta["read_problems"] = [
+                {
+                    "path": "$.source.source_ref",
+                    "message": f"the record has no id at '{self.source['id']}'",
+                }
+            ]
         updated = self._updated_at(record)
         walk.saw(str(ref), updated)
         if updated is not None:
@@ -208,20 +279,33 @@ class PortalChannel(Channel):
             return None
         try:
             fmt = spec.get("format", "iso")
-            parsed = datetime.fromisoformat(str(value)) if fmt == "iso" else datetime.strptime(str(value), fmt)
+            parsed = (
+                datetime.fromisoformat(str(value))
+                if fmt == "iso"
+                else datetime.strptime(str(value), fmt)
+            )
         except ValueError:
             return None
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=self.tz)).astimezone(timezone.utc)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=self.tz)).astimezone(
+            timezone.utc
+        )
 
     def probe(self) -> ProbeResult:
         try:
-            body = self._get(urljoin(self.settings["base_url"].rstrip("/") + "/", self.source["list"]["path"].lstrip("/")),
-                             self._first_params(None))
+            body = self._get(
+                urljoin(
+                    self.settings["base_url"].rstrip("/") + "/",
+                    self.source["list"]["path"].lstrip("/"),
+                ),
+                self._first_params(None),
+            )
         except (SourceUnavailableError, SourceRejectedError) as exc:
             return ProbeResult(False, str(exc))
         records = get_path(body, self.source["list"]["records"])
         if not isinstance(records, list):
-            return ProbeResult(False, f"the answer has no record list at '{self.source['list']['records']}'")
+            return ProbeResult(
+                False, f"the answer has no record list at '{self.source['list']['records']}'"
+            )
         return ProbeResult(True, f"reachable; first page holds {len(records)} records")
 
     def close(self) -> None:
@@ -234,7 +318,9 @@ class _Walk:
     def __init__(self, since: datetime | None):
         self.since = since
         self.newest: datetime | None = None
-        self.floor: datetime | None = None  # first updated-at of a record that moved during the walk
+        self.floor: datetime | None = (
+            None  # first updated-at of a record that moved during the walk
+        )
         self.first_seen: dict[str, datetime | None] = {}
         self.previous_page: list[tuple[str, str]] | None = None
         self.pages = 0
@@ -254,7 +340,8 @@ class _Walk:
         page = [(i.external_id, i.meta.get("updated_at", "")) for i in items]
         if page and page == self.previous_page:
             raise SourceUnavailableError(
-                f"portal {channel_id}: page {self.pages} repeats page {self.pages - 1} exactly; walk stopped, cursor kept")
+                f"portal {channel_id}: page {self.pages} repeats page {self.pages - 1} exactly; walk stopped, cursor kept"
+            )
         self.previous_page = page
 
     def next_cursor(self, overlap_s: float) -> str | None:
@@ -271,4 +358,6 @@ def _parse_cursor(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(
+        timezone.utc
+    )

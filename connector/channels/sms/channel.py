@@ -25,22 +25,46 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from connector.errors import ConfigError
+from connector.channels.base import Channel, Noise, PartInfo, Question, RawItem, Reply
 from connector.channels.sms.commands import format_help, parse_sms
 from connector.channels.sms.text import normalize_phone, parse_udh, segments
+from connector.errors import ConfigError
 from connector.timeutil import iso
-from connector.channels.base import Channel, Noise, PartInfo, Question, RawItem, Reply
 
 SMS_SETTINGS = {
-    "profile": {"description": "Mapping profile (YAML), relative to the config file.", "type": "string"},
-    "keywords": {"description": "Keywords a report starts with (the first is the one advertised); default: the profile's.",
-                 "type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-    "short_code": {"description": "The number citizens send to (and replies come from).", "type": "string", "default": "1708"},
-    "dedup_window_s": {"description": "The same text from the same number within this many seconds is one message.",
-                       "type": "number", "minimum": 0, "default": 600},
-    "parts_timeout_s": {"description": "How long the pieces of a multipart message wait for the rest.",
-                        "type": "number", "exclusiveMinimum": 0, "default": 300},
-    "send_rate_per_s": {"description": "At most this many SMS sent per second.", "type": "number", "exclusiveMinimum": 0, "default": 5},
+    "profile": {
+        "description": "Mapping profile (YAML), relative to the config file.",
+        "type": "string",
+    },
+    "keywords": {
+        "description": "Keywords a report starts with (the first is the one advertised); default: the profile's.",
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "minItems": 1,
+    },
+    "short_code": {
+        "description": "The number citizens send to (and replies come from).",
+        "type": "string",
+        "default": "1708",
+    },
+    "dedup_window_s": {
+        "description": "The same text from the same number within this many seconds is one message.",
+        "type": "number",
+        "minimum": 0,
+        "default": 600,
+    },
+    "parts_timeout_s": {
+        "description": "How long the pieces of a multipart message wait for the rest.",
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "default": 300,
+    },
+    "send_rate_per_s": {
+        "description": "At most this many SMS sent per second.",
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "default": 5,
+    },
 }
 
 
@@ -61,14 +85,18 @@ class SmsChannel(Channel):
     def __init__(self, settings: dict, context):
         super().__init__(settings, context)
         self.profile = self.load_profile()
-        self.keywords = tuple(settings.get("keywords") or self.profile.data.get("keywords") or ("LAPORPAMAN", "LAPOR"))
+        self.keywords = tuple(
+            settings.get("keywords") or self.profile.data.get("keywords") or ("LAPORPAMAN", "LAPOR")
+        )
         self.short_code = str(settings.get("short_code", "1708"))
         self.dedup_window_s = float(settings.get("dedup_window_s", 600))
         self.parts_timeout_s = float(settings.get("parts_timeout_s", 300))
         try:
             self.help_text = format_help(self.keywords[0], self.short_code)
         except ValueError as exc:
-            raise ConfigError([f"keywords/short_code: the format help does not fit one SMS: {exc}"]) from exc
+            raise ConfigError(
+                [f"keywords/short_code: the format help does not fit one SMS: {exc}"]
+            ) from exc
         self._interval = 1.0 / float(settings.get("send_rate_per_s", 5))
         self._last_send = 0.0
         self._send_lock = threading.Lock()
@@ -81,7 +109,9 @@ class SmsChannel(Channel):
 
     def fingerprint(self, message: Message) -> str:
         """Sender, text and multipart position: the same SMS delivered twice has the same one."""
-        key = "\x1f".join([message.sender, " ".join(message.text.split()), (message.udh or b"").hex()])
+        key = "\x1f".join(
+            [message.sender, " ".join(message.text.split()), (message.udh or b"").hex()]
+        )
         return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
     # -- reading -------------------------------------------------------------------
@@ -90,15 +120,17 @@ class SmsChannel(Channel):
         message = self._message(item)
         record = self._parsed(message.text)
         udh = parse_udh(message.udh) if message.udh else None
-        record.update({
-            "sender": normalize_phone(message.sender),
-            "sender_raw": message.sender,
-            "receiver": message.receiver,
-            "full_text": message.text,
-            "sent_at": iso(message.sent_at) if message.sent_at else None,
-            "received_at": iso(item.received_at),
-            "udh": {"ref": udh.ref, "total": udh.total, "seq": udh.seq} if udh else None,
-        })
+        record.update(
+            {
+                "sender": normalize_phone(message.sender),
+                "sender_raw": message.sender,
+                "receiver": message.receiver,
+                "full_text": message.text,
+                "sent_at": iso(message.sent_at) if message.sent_at else None,
+                "received_at": iso(item.received_at),
+                "udh": {"ref": udh.ref, "total": udh.total, "seq": udh.seq} if udh else None,
+            }
+        )
         return record
 
     def _parsed(self, text: str) -> dict:
@@ -106,18 +138,40 @@ class SmsChannel(Channel):
         may be a phone number or an amount: then the report keeps every word); `candidates`,
         `if_known` and `reply_text` say what it becomes when one does (parse_sms)."""
         parsed = parse_sms(text, keywords=self.keywords)
-        return {"kind": parsed.kind, "keyword": parsed.keyword, "flags": sorted(parsed.flags), "text": parsed.text,
-                "tracking_id": parsed.tracking_id, "candidates": list(parsed.candidates), "if_known": parsed.if_known,
-                "reply_text": parsed.reply_text}
+        return {
+            "kind": parsed.kind,
+            "keyword": parsed.keyword,
+            "flags": sorted(parsed.flags),
+            "text": parsed.text,
+            "tracking_id": parsed.tracking_id,
+            "candidates": list(parsed.candidates),
+            "if_known": parsed.if_known,
+            "reply_text": parsed.reply_text,
+        }
 
     def combine(self, records: list[dict | None], channel_id: str) -> dict:
         """The pieces' texts in order; a missing piece is a noted gap in the text and a warning."""
         present = [r for r in records if r is not None]
-        pieces = [r["full_text"] if r is not None else f"[… bagian {n} dari {len(records)} tidak diterima …]"
-                  for n, r in enumerate(records, start=1)]
-        record = {**present[0], **self._parsed("".join(pieces)), "full_text": "".join(pieces), "udh": None}
+        pieces = [
+            r["full_text"]
+            if r is not None
+            else f"[… bagian {n} dari {len(records)} tidak diterima …]"
+            for n, r in enumerate(records, start=1)
+        ]
+        record = {
+            **present[0],
+            **self._parsed("".join(pieces)),
+            "full_text": "".join(pieces),
+            "udh": None,
+        }
         missing = [n for n, r in enumerate(records, start=1) if r is None]
-        record["_warnings"] = [f"multipart SMS: part(s) {', '.join(map(str, missing))} of {len(records)} never arrived"] if missing else []
+        record["_warnings"] = (
+            [
+                f"multipart SMS: part(s) {', '.join(map(str, missing))} of {len(records)} never arrived"
+            ]
+            if missing
+            else []
+        )
         return record
 
     # -- what a message is -----------------------------------------------------------
@@ -126,11 +180,15 @@ class SmsChannel(Channel):
         udh = record.get("udh")
         if not udh or udh["total"] < 2:
             return None
-        return PartInfo(record.get("sender") or record["sender_raw"], udh["ref"], udh["total"], udh["seq"])
+        return PartInfo(
+            record.get("sender") or record["sender_raw"], udh["ref"], udh["total"], udh["seq"]
+        )
 
     def noise(self, record) -> Noise | None:
         if record.get("sender") is None:
-            return Noise(f"the sender {record.get('sender_raw')!r} is not a phone number")  # nobody to answer
+            return Noise(
+                f"the sender {record.get('sender_raw')!r} is not a phone number"
+            )  # nobody to answer
         reasons = {"empty": "an empty message", "keyword_only": "only the keyword, no report"}
         reason = reasons.get(record.get("kind"))
         if record.get("kind") == "info_invalid" and not record.get("candidates"):
@@ -144,13 +202,26 @@ class SmsChannel(Channel):
         if record.get("if_known") != "info":
             return None
         unknown = {"info": "not_found", "info_invalid": "help"}.get(record.get("kind"), "report")
-        return Question("info", record.get("tracking_id"), tuple(record.get("candidates") or ()), unknown, self.help_text)
+        return Question(
+            "info",
+            record.get("tracking_id"),
+            tuple(record.get("candidates") or ()),
+            unknown,
+            self.help_text,
+        )
 
     def reply_to(self, record) -> Reply | None:
         if record.get("if_known") != "reply":
             return None
         when = datetime.fromisoformat(record["sent_at"]) if record.get("sent_at") else None
-        return Reply((), None, record.get("sender"), record.get("reply_text"), when, tuple(record.get("candidates") or ()))
+        return Reply(
+            (),
+            None,
+            record.get("sender"),
+            record.get("reply_text"),
+            when,
+            tuple(record.get("candidates") or ()),
+        )
 
     def reply_address(self, record) -> str | None:
         return record.get("sender")

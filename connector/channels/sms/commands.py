@@ -34,7 +34,9 @@ _EDGE_SPACE = re.compile(r"^[\s\u200b\ufeff]+|[\s\u200b\ufeff]+$")  # zero-width
 _WORD = re.compile(r"[^\s:#,;!?()\[\]{}<>\"'`\u200b\ufeff]+")
 _TRACKING_SHAPE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _EDGE_MARKS = "._-"  # "1000123." at the end of a sentence
-_AFTER_NUMBER = re.compile(r"[\s:#.,;!?)\]}\"']*")  # no text of its own after a number ("INFO 1000123?")
+_AFTER_NUMBER = re.compile(
+    r"[\s:#.,;!?)\]}\"']*"
+)  # no text of its own after a number ("INFO 1000123?")
 # An info word with no number counts as a failed status question only when little follows it;
 # "Info: jalan di depan sekolah rusak parah" is a report that happens to start with "Info".
 _INFO_MAX_WORDS = 3
@@ -45,10 +47,18 @@ _NUMBER_MIN_LENGTH = 5  # "Info 3 rumah terendam ..." is a report, not a questio
 # and any swap of two neighbouring digits is caught, so a typo never names another report).
 SHORT_REFERENCE_ABOVE = 16  # tracking ids longer than this get a short reference in SMS
 _SHORT_REFERENCE = re.compile(r"[Rr]([1-9][0-9]*)")
-_DAMM = ((0, 3, 1, 7, 5, 9, 8, 6, 4, 2), (7, 0, 9, 2, 1, 5, 4, 8, 6, 3), (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
-         (1, 7, 5, 0, 9, 8, 3, 4, 2, 6), (6, 1, 2, 3, 0, 4, 5, 9, 7, 8), (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
-         (5, 8, 6, 9, 7, 2, 0, 1, 3, 4), (8, 9, 4, 5, 3, 6, 2, 0, 1, 7), (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
-         (2, 5, 8, 1, 4, 3, 6, 7, 9, 0))
+_DAMM = (
+    (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
+    (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
+    (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
+    (1, 7, 5, 0, 9, 8, 3, 4, 2, 6),
+    (6, 1, 2, 3, 0, 4, 5, 9, 7, 8),
+    (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
+    (5, 8, 6, 9, 7, 2, 0, 1, 3, 4),
+    (8, 9, 4, 5, 3, 6, 2, 0, 1, 7),
+    (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
+    (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,9 @@ class ParsedSms:
     reply_text: str | None = None
 
 
-def parse_sms(text: str, keywords=("LAPORPAMAN", "LAPOR"), info_words=("INFO", "CEK", "STATUS")) -> ParsedSms:
+def parse_sms(
+    text: str, keywords=("LAPORPAMAN", "LAPOR"), info_words=("INFO", "CEK", "STATUS")
+) -> ParsedSms:
     """Which kind of message `text` is; never raises for any string.
 
     In order: only white space → "empty". An optional keyword (case-insensitive, longest first,
@@ -102,11 +114,11 @@ def _trim(text: str) -> str:
 
 
 def _skip_separators(text: str) -> str:
-    return _trim(text[_SEPARATORS.match(text).end():])
+    return _trim(text[_SEPARATORS.match(text).end() :])
 
 
 def _after_number(text: str) -> str:
-    return _trim(text[_AFTER_NUMBER.match(text).end():])
+    return _trim(text[_AFTER_NUMBER.match(text).end() :])
 
 
 def _take_keyword(body: str, keywords) -> tuple[str | None, str]:
@@ -116,7 +128,7 @@ def _take_keyword(body: str, keywords) -> tuple[str | None, str]:
         spelled = r"\s+".join(re.escape(part) for part in name.split())
         match = re.match(rf"(?:{spelled}){_BOUNDARY}", body, re.IGNORECASE)
         if match:
-            return name, _skip_separators(body[match.end():])
+            return name, _skip_separators(body[match.end() :])
     return None, body
 
 
@@ -136,34 +148,51 @@ def looks_like_number(word: str) -> bool:
     bare = word.strip(_EDGE_MARKS)
     if not bare or not _TRACKING_SHAPE.fullmatch(bare):
         return False
-    return complaint_id_of(bare) is not None or (len(bare) >= _NUMBER_MIN_LENGTH and any(c.isdigit() for c in bare))
+    return complaint_id_of(bare) is not None or (
+        len(bare) >= _NUMBER_MIN_LENGTH and any(c.isdigit() for c in bare)
+    )
 
 
 def _info(keyword: str | None, rest: str, info_words) -> ParsedSms | None:
-    words = "|".join(re.escape(w) for w in ([info_words] if isinstance(info_words, str)
-                                            else info_words or ()) if w)
+    words = "|".join(
+        re.escape(w)
+        for w in ([info_words] if isinstance(info_words, str) else info_words or ())
+        if w
+    )
     # why a digit may follow directly: "INFO1000123" is how many people type it
     match = re.match(rf"(?:{words})(?=[{_SEP_CHARS}0-9]|$)", rest, re.IGNORECASE) if words else None
     if not match:
         return None
-    after = _skip_separators(rest[match.end():])
+    after = _skip_separators(rest[match.end() :])
     tokens = _WORD.findall(after)
     first = _WORD.match(after)
     if first and looks_like_number(first.group(0)):
-        return _question(keyword, first.group(0), _after_number(after[first.end():]))
+        return _question(keyword, first.group(0), _after_number(after[first.end() :]))
     numbers = [t for t in tokens if looks_like_number(t)]
     if numbers and len(tokens) <= _INFO_ID_MAX_WORDS:
         return _question(keyword, numbers[0], _without(after, numbers[0]))
     candidates = tuple(s for t in tokens for s in spellings(t))
     if len(tokens) <= _INFO_MAX_WORDS:
-        return ParsedSms("info_invalid", keyword, after, None, candidates=candidates,
-                         if_known="info" if candidates else None)
+        return ParsedSms(
+            "info_invalid",
+            keyword,
+            after,
+            None,
+            candidates=candidates,
+            if_known="info" if candidates else None,
+        )
     first_spellings = spellings(tokens[0])
-    return replace(_report(keyword, rest), candidates=first_spellings, if_known="info" if first_spellings else None)
+    return replace(
+        _report(keyword, rest),
+        candidates=first_spellings,
+        if_known="info" if first_spellings else None,
+    )
 
 
 def _question(keyword: str | None, word: str, text: str) -> ParsedSms:
-    return ParsedSms("info", keyword, text, word.strip(_EDGE_MARKS), candidates=spellings(word), if_known="info")
+    return ParsedSms(
+        "info", keyword, text, word.strip(_EDGE_MARKS), candidates=spellings(word), if_known="info"
+    )
 
 
 def _without(text: str, word: str) -> str:
@@ -178,22 +207,26 @@ def _lead(keyword: str | None, rest: str) -> ParsedSms | None:
     first = _WORD.match(body)
     if not first or _FLAG.fullmatch(first.group(0)):
         return None
-    word, after = first.group(0), _after_number(body[first.end():])
+    word, after = first.group(0), _after_number(body[first.end() :])
     candidates = spellings(word)
     if not candidates:
         return None
     if not after and looks_like_number(word):
         # why a bare number is a status question: there is nothing to add to the report
         return _question(keyword, word, "")
-    return replace(_report(keyword, rest), candidates=candidates, if_known="reply" if after else "info",
-                   reply_text=after or None)
+    return replace(
+        _report(keyword, rest),
+        candidates=candidates,
+        if_known="reply" if after else "info",
+        reply_text=after or None,
+    )
 
 
 def _report(keyword: str | None, rest: str) -> ParsedSms:
     flags = set()
-    while (match := _FLAG.match(rest)):
+    while match := _FLAG.match(rest):
         flags.add(match.group(1).lower())
-        rest = _skip_separators(rest[match.end():])
+        rest = _skip_separators(rest[match.end() :])
     kind = "report" if rest else "keyword_only"
     return ParsedSms(kind, keyword, rest, None, frozenset(flags))
 

@@ -59,19 +59,29 @@ from sqlalchemy import (
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from lapor_exchange.canonical import canonical_json
-from connector.errors import ConfigError, SourceRejectedError, SourceUnavailableError, describe
-from connector.channels.sms.text import encoding_of, parse_udh
 from connector.channels.base import Batch, ProbeResult, RawItem
 from connector.channels.sms.channel import SMS_SETTINGS, Message, SmsChannel
+from connector.channels.sms.text import encoding_of, parse_udh
+from connector.errors import ConfigError, SourceRejectedError, SourceUnavailableError, describe
+from lapor_exchange.canonical import canonical_json
 
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/x-gammu-inbox+json"
 # The inbox columns kept in a raw item. Not UpdatedInDB (Gammu's trigger changes it when we set
 # Processed), Processed or Status: a row read again must give the same payload bytes.
-INBOX_COLUMNS = ("ID", "ReceivingDateTime", "SenderNumber", "RecipientID", "SMSCNumber", "Coding",
-                 "Class", "UDH", "Text", "TextDecoded")
+INBOX_COLUMNS = (
+    "ID",
+    "ReceivingDateTime",
+    "SenderNumber",
+    "RecipientID",
+    "SMSCNumber",
+    "Coding",
+    "Class",
+    "UDH",
+    "Text",
+    "TextDecoded",
+)
 CODING = {"gsm7": "Default_No_Compression", "ucs2": "Unicode_No_Compression"}
 _TEXT_CODINGS = ("Default_No_Compression", "Unicode_No_Compression")
 # sentitems.Status → the connector's delivery report vocabulary (as for Kannel's %d).
@@ -87,10 +97,25 @@ DELIVERY_STATUS = {
 }
 
 inbox = table("inbox", *(column(name) for name in INBOX_COLUMNS), column("Processed"))
-outbox = table("outbox", column("ID"), column("DestinationNumber"), column("TextDecoded"), column("Coding"),
-               column("CreatorID"), column("SenderID"), column("DeliveryReport"), column("MultiPart"))
-sentitems = table("sentitems", column("ID"), column("SequencePosition"), column("CreatorID"), column("Status"),
-                  column("StatusError"))
+outbox = table(
+    "outbox",
+    column("ID"),
+    column("DestinationNumber"),
+    column("TextDecoded"),
+    column("Coding"),
+    column("CreatorID"),
+    column("SenderID"),
+    column("DeliveryReport"),
+    column("MultiPart"),
+)
+sentitems = table(
+    "sentitems",
+    column("ID"),
+    column("SequencePosition"),
+    column("CreatorID"),
+    column("Status"),
+    column("StatusError"),
+)
 gammu = table("gammu", column("Version"))
 # Gammu's flags are boolean in PostgreSQL and 'true'/'false' text in its MySQL and SQLite
 # schemas; a quoted literal means the same to all three.
@@ -106,14 +131,32 @@ class GammuChannel(SmsChannel):
         "required": ["profile", "database_url"],
         "properties": {
             **SMS_SETTINGS,
-            "database_url": {"description": "SQLAlchemy URL of Gammu SMSD's database, e.g. "
-                                            "postgresql+psycopg://smsd:${GAMMU_DB_PASSWORD}@db/smsd. A secret (it holds the password).",
-                             "type": "string", "minLength": 1},
-            "batch_size": {"description": "Inbox rows per committed batch.", "type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
-            "sender_id": {"description": "PhoneID of the SMSD instance that should send (outbox SenderID); without it any instance may.",
-                          "type": "string", "minLength": 1, "maxLength": 255},
-            "creator_id": {"description": "CreatorID prefix of the outbox rows the connector writes (\"<prefix>:<outbox id>:<part>\").",
-                           "type": "string", "minLength": 1, "maxLength": 200, "default": "lapor-connector"},
+            "database_url": {
+                "description": "SQLAlchemy URL of Gammu SMSD's database, e.g. "
+                "postgresql+psycopg://smsd:${GAMMU_DB_PASSWORD}@db/smsd. A secret (it holds the password).",
+                "type": "string",
+                "minLength": 1,
+            },
+            "batch_size": {
+                "description": "Inbox rows per committed batch.",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 1000,
+                "default": 100,
+            },
+            "sender_id": {
+                "description": "PhoneID of the SMSD instance that should send (outbox SenderID); without it any instance may.",
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
+            },
+            "creator_id": {
+                "description": 'CreatorID prefix of the outbox rows the connector writes ("<prefix>:<outbox id>:<part>").',
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "default": "lapor-connector",
+            },
         },
     }
 
@@ -140,28 +183,48 @@ class GammuChannel(SmsChannel):
                 return
 
     def _unprocessed(self, after: int) -> list[dict]:
-        query = (select(*(inbox.c[name] for name in INBOX_COLUMNS))
-                 .where(inbox.c.Processed == FALSE, inbox.c.ID > after)
-                 .order_by(inbox.c.ID).limit(self.batch_size))
+        query = (
+            select(*(inbox.c[name] for name in INBOX_COLUMNS))
+            .where(inbox.c.Processed == FALSE, inbox.c.ID > after)
+            .order_by(inbox.c.ID)
+            .limit(self.batch_size)
+        )
         with self._connection("read inbox") as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
     def _item(self, row: dict) -> RawItem:
         data = {name: _plain(row[name]) for name in INBOX_COLUMNS}
-        item = RawItem(self.id, f"gammu:{row['ID']}", canonical_json(data).encode("utf-8"), MEDIA_TYPE,
-                       meta={"gammu_id": row["ID"]})
+        item = RawItem(
+            self.id,
+            f"gammu:{row['ID']}",
+            canonical_json(data).encode("utf-8"),
+            MEDIA_TYPE,
+            meta={"gammu_id": row["ID"]},
+        )
         try:
             fingerprint = self.fingerprint(self._message(item))
         except ValueError:
             fingerprint = None  # stored all the same; intake quarantines what cannot be read
-        return RawItem(item.channel_id, item.external_id, item.payload, item.media_type, item.received_at,
-                       item.meta, fingerprint)
+        return RawItem(
+            item.channel_id,
+            item.external_id,
+            item.payload,
+            item.media_type,
+            item.received_at,
+            item.meta,
+            fingerprint,
+        )
 
     def _message(self, item: RawItem) -> Message:
         row = item.record()
         udh = bytes.fromhex(row["UDH"]) if row.get("UDH") else None
-        return Message(sender=row.get("SenderNumber") or "", receiver=row.get("RecipientID") or None,
-                       text=_text(row, udh), sent_at=self._local_time(row.get("ReceivingDateTime")), udh=udh)
+        return Message(
+            sender=row.get("SenderNumber") or "",
+            receiver=row.get("RecipientID") or None,
+            text=_text(row, udh),
+            sent_at=self._local_time(row.get("ReceivingDateTime")),
+            udh=udh,
+        )
 
     def _local_time(self, value: str | None) -> datetime | None:
         """Gammu writes the gateway's local time without a zone: it is this channel's zone."""
@@ -184,11 +247,22 @@ class GammuChannel(SmsChannel):
 
     def _send_one(self, to: str, text: str, outbox_id: int | None, part: int) -> None:
         creator = self.creator_ref(outbox_id, part)
-        row = {"DestinationNumber": to, "TextDecoded": text, "Coding": CODING[encoding_of(text)],
-               "CreatorID": creator, "SenderID": self.sender_id, "DeliveryReport": "yes"}
+        row = {
+            "DestinationNumber": to,
+            "TextDecoded": text,
+            "Coding": CODING[encoding_of(text)],
+            "CreatorID": creator,
+            "SenderID": self.sender_id,
+            "DeliveryReport": "yes",
+        }
         with self._connection("insert into outbox", begin=True) as conn:
             if outbox_id is not None and self._already_queued(conn, creator):
-                log.info("%s: outbox item %s part %d is already with Gammu; not sent again", self.id, outbox_id, part)
+                log.info(
+                    "%s: outbox item %s part %d is already with Gammu; not sent again",
+                    self.id,
+                    outbox_id,
+                    part,
+                )
                 return
             conn.execute(outbox.insert().values(**row, MultiPart=FALSE))
 
@@ -208,11 +282,16 @@ class GammuChannel(SmsChannel):
         words of the connector's delivery reports (delivered, failed, buffered, smsc_accepted,
         smsc_rejected, unknown); `detail` keeps Gammu's own Status and StatusError. Parts still
         in `outbox` have no row yet. Raises SourceUnavailableError / SourceRejectedError."""
-        query = (select(sentitems.c.CreatorID, sentitems.c.Status, sentitems.c.StatusError)
-                 .where(sentitems.c.CreatorID.startswith(f"{self.creator_id}:", autoescape=True))
-                 .order_by(sentitems.c.ID, sentitems.c.SequencePosition))
+        query = (
+            select(sentitems.c.CreatorID, sentitems.c.Status, sentitems.c.StatusError)
+            .where(sentitems.c.CreatorID.startswith(f"{self.creator_id}:", autoescape=True))
+            .order_by(sentitems.c.ID, sentitems.c.SequencePosition)
+        )
         if outbox_ids is not None:
-            mine = [sentitems.c.CreatorID.startswith(f"{self.creator_id}:{int(i)}:", autoescape=True) for i in set(outbox_ids)]
+            mine = [
+                sentitems.c.CreatorID.startswith(f"{self.creator_id}:{int(i)}:", autoescape=True)
+                for i in set(outbox_ids)
+            ]
             if not mine:
                 return []
             query = query.where(or_(*mine))
@@ -224,8 +303,12 @@ class GammuChannel(SmsChannel):
         pieces = row.CreatorID.rsplit(":", 2)  # <creator_id>:<outbox id>:<part>
         if len(pieces) != 3 or not (pieces[1].isdigit() and pieces[2].isdigit()):
             return None
-        return {"outbox_id": int(pieces[1]), "part": int(pieces[2]), "status": DELIVERY_STATUS.get(row.Status, "unknown"),
-                "detail": f"gammu {row.Status} (StatusError {row.StatusError})"}
+        return {
+            "outbox_id": int(pieces[1]),
+            "part": int(pieces[2]),
+            "status": DELIVERY_STATUS.get(row.Status, "unknown"),
+            "detail": f"gammu {row.Status} (StatusError {row.StatusError})",
+        }
 
     # -- the database -----------------------------------------------------------------------
 
@@ -242,19 +325,31 @@ class GammuChannel(SmsChannel):
         try:
             with self._connection("probe") as conn:
                 version = conn.execute(select(func.max(gammu.c.Version))).scalar()
-                waiting = conn.execute(select(func.count()).select_from(inbox).where(inbox.c.Processed == FALSE)).scalar()
+                waiting = conn.execute(
+                    select(func.count()).select_from(inbox).where(inbox.c.Processed == FALSE)
+                ).scalar()
                 conn.execute(select(outbox.c.ID).limit(1)).all()
                 conn.execute(select(sentitems.c.ID).limit(1)).all()
         except (SourceUnavailableError, SourceRejectedError) as exc:
             return ProbeResult(False, str(exc))
-        return ProbeResult(True, f"{self.where}: schema version {version}, {waiting} unprocessed inbox row(s)")
+        return ProbeResult(
+            True, f"{self.where}: schema version {version}, {waiting} unprocessed inbox row(s)"
+        )
 
     def close(self) -> None:
         self.engine.dispose()
 
 
 def _error(exc: Exception, what: str):
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError)):
+    if isinstance(
+        exc,
+        (
+            sa_exc.OperationalError,
+            sa_exc.InterfaceError,
+            sa_exc.TimeoutError,
+            sa_exc.DisconnectionError,
+        ),
+    ):
         # A connection failure's message names the server, never a row or the password.
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
         return SourceUnavailableError(f"{what}: not reachable: {reason}")
@@ -266,12 +361,26 @@ def _engine(url: str, timeout_s: float):
     try:
         parsed = make_url(url)
     except sa_exc.ArgumentError:
-        raise ConfigError(["database_url: not a database URL (e.g. postgresql+psycopg://smsd:${GAMMU_DB_PASSWORD}@db/smsd)"]) from None
-    connect_args = {"connect_timeout": max(1, int(timeout_s))} if parsed.get_backend_name() in ("postgresql", "mysql") else {}
+        raise ConfigError(
+            [
+                "database_url: not a database URL (e.g. postgresql+psycopg://smsd:${GAMMU_DB_PASSWORD}@db/smsd)"
+            ]
+        ) from None
+    connect_args = (
+        {"connect_timeout": max(1, int(timeout_s))}
+        if parsed.get_backend_name() in ("postgresql", "mysql")
+        else {}
+    )
     try:
-        return create_engine(parsed, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args)
+        return create_engine(
+            parsed, hide_parameters=True, pool_pre_ping=True, connect_args=connect_args
+        )
     except (sa_exc.ArgumentError, ImportError) as exc:
-        raise ConfigError([f"database_url: cannot use the database driver {parsed.drivername!r} ({type(exc).__name__})"]) from None
+        raise ConfigError(
+            [
+                f"database_url: cannot use the database driver {parsed.drivername!r} ({type(exc).__name__})"
+            ]
+        ) from None
 
 
 def _plain(value):
@@ -287,7 +396,13 @@ def _text(row: dict, udh: bytes | None) -> str:
     from TextDecoded."""
     concat = parse_udh(udh) if udh else None
     raw = row.get("Text") or ""
-    if concat is not None and concat.total > 1 and row.get("Coding") in _TEXT_CODINGS and raw and len(raw) % 4 == 0:
+    if (
+        concat is not None
+        and concat.total > 1
+        and row.get("Coding") in _TEXT_CODINGS
+        and raw
+        and len(raw) % 4 == 0
+    ):
         try:
             return bytes.fromhex(raw).decode("utf-16-be", "surrogatepass")
         except ValueError:

@@ -52,11 +52,12 @@ def ucs2_length(text: str) -> int:
 
 
 def encoding_of(text: str) -> str:
-    """"gsm7" when the whole text fits the GSM alphabet, else "ucs2" (one character decides)."""
+    """ "gsm7" when the whole text fits the GSM alphabet, else "ucs2" (one character decides)."""
     return "gsm7" if is_gsm7(text) else "ucs2"
 
 
 # --- segments -------------------------------------------------------------------------------
+
 
 def segments(text: str) -> list[str]:
     """The SMS parts to send `text` as, in order.
@@ -170,17 +171,22 @@ def _is_low(ch: str) -> bool:
 
 
 def _is_regional(ch: str) -> bool:
-    return "\U0001F1E6" <= ch <= "\U0001F1FF"
+    return "\U0001f1e6" <= ch <= "\U0001f1ff"
 
 
 def _is_extender(ch: str) -> bool:
     """Combining marks, variation selectors, emoji skin tones and tag characters."""
-    return (unicodedata.category(ch) in ("Mn", "Mc", "Me") or "\ufe00" <= ch <= "\ufe0f"
-            or "\U0001F3FB" <= ch <= "\U0001F3FF" or "\U000E0020" <= ch <= "\U000E007F"
-            or "\U000E0100" <= ch <= "\U000E01EF")
+    return (
+        unicodedata.category(ch) in ("Mn", "Mc", "Me")
+        or "\ufe00" <= ch <= "\ufe0f"
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"
+        or "\U000e0020" <= ch <= "\U000e007f"
+        or "\U000e0100" <= ch <= "\U000e01ef"
+    )
 
 
 # --- user data header -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Udh:
@@ -208,7 +214,7 @@ def parse_udh(udh: bytes) -> Udh | None:
     while i < len(data):
         if i + 2 > len(data) or i + 2 + data[i + 1] > len(data):
             return None
-        iei, body = data[i], data[i + 2:i + 2 + data[i + 1]]
+        iei, body = data[i], data[i + 2 : i + 2 + data[i + 1]]
         if iei in _CONCAT_IE:
             found = _concat(iei, body)
             if found is None:
@@ -244,9 +250,16 @@ _CODING_NAMES = {"7bit": 0, "gsm": 0, "8bit": 1, "binary": 1, "ucs2": 2, "ucs-2"
 # Names gateways use that Python's codec registry lacks. "utf-16" sniffs a BOM and defaults to
 # big-endian (RFC 2781), where Python's own codec would default to the machine's byte order.
 _CHARSET_ALIASES = {
-    "ucs-2": "utf-16", "ucs2": "utf-16", "iso-10646-ucs-2": "utf-16", "csunicode": "utf-16",
-    "utf-16": "utf-16", "utf16": "utf-16", "ucs-2be": "utf-16-be", "ucs2be": "utf-16-be",
-    "ucs-2le": "utf-16-le", "ucs2le": "utf-16-le",
+    "ucs-2": "utf-16",
+    "ucs2": "utf-16",
+    "iso-10646-ucs-2": "utf-16",
+    "csunicode": "utf-16",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
+    "ucs-2be": "utf-16-be",
+    "ucs2be": "utf-16-be",
+    "ucs-2le": "utf-16-le",
+    "ucs2le": "utf-16-le",
 }
 
 
@@ -355,5 +368,5 @@ def _international(plus: bool, digits: str, cc: str) -> str | None:
     else:
         return None
     if full.startswith(cc + "0"):
-        full = cc + full[len(cc) + 1:]
+        full = cc + full[len(cc) + 1 :]
     return full

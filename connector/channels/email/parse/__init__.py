@@ -26,7 +26,21 @@ from __future__ import annotations
 
 from connector.channels.email.parse.attachments import _attachments, _parts
 from connector.channels.email.parse.body import _body_text, _message, _recover_boundary
-from connector.channels.email.parse.headers import POLICY, _addresses, _clean_subject, _date, _header, _ids, _sender, _subject, _tags, _tracking_id, _unfold, _unique, subject_words
+from connector.channels.email.parse.headers import (
+    POLICY,
+    _addresses,
+    _clean_subject,
+    _date,
+    _header,
+    _ids,
+    _sender,
+    _subject,
+    _tags,
+    _tracking_id,
+    _unfold,
+    _unique,
+    subject_words,
+)
 from connector.channels.email.parse.noise import _noise
 from connector.channels.email.parse.replies import _reply_part
 
@@ -34,14 +48,31 @@ __all__ = ["DEFAULT_MAX_ATTACHMENT_BYTES", "FIELDS", "parse_mail", "subject_word
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 FIELDS = (
-    "message_id", "from", "to", "subject", "subject_clean", "tags", "tracking_id", "date",
-    "in_reply_to", "references", "text", "reply_text", "noise", "attachments",
-    "dropped_attachments", "defects",
+    "message_id",
+    "from",
+    "to",
+    "subject",
+    "subject_clean",
+    "tags",
+    "tracking_id",
+    "date",
+    "in_reply_to",
+    "references",
+    "text",
+    "reply_text",
+    "noise",
+    "attachments",
+    "dropped_attachments",
+    "defects",
 )
 
 
-def parse_mail(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
-               own_domains: tuple[str, ...] = ()) -> dict:
+def parse_mail(
+    raw: bytes,
+    *,
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+    own_domains: tuple[str, ...] = (),
+) -> dict:
     """The record for one message (keys: FIELDS). Never raises."""
     try:
         domains = tuple(d.strip().lstrip("@.").lower() for d in own_domains)
@@ -51,10 +82,32 @@ def parse_mail(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT
 
 
 def _empty_record(defects: list[str]) -> dict:
-    record = {name: [] for name in ("to", "tags", "in_reply_to", "references", "attachments",
-                                    "dropped_attachments")}
-    record.update({name: None for name in ("message_id", "subject", "subject_clean", "tracking_id",
-                                           "date", "text", "reply_text", "noise")})
+    record = {
+        name: []
+        for name in (
+            "to",
+            "tags",
+            "in_reply_to",
+            "references",
+            "attachments",
+            "dropped_attachments",
+        )
+    }
+    record.update(
+        {
+            name: None
+            for name in (
+                "message_id",
+                "subject",
+                "subject_clean",
+                "tracking_id",
+                "date",
+                "text",
+                "reply_text",
+                "noise",
+            )
+        }
+    )
     record["from"] = {"name": None, "address": None}
     record["defects"] = defects
     return {name: record[name] for name in FIELDS}
@@ -98,7 +151,9 @@ def _defects(msg) -> list[str]:
     names = [type(d).__name__ for part in _parts(msg) for d in part.defects]
     for name, value in msg.raw_items():
         try:
-            names += [type(d).__name__ for d in POLICY.header_factory(name, _unfold(str(value))).defects]
+            names += [
+                type(d).__name__ for d in POLICY.header_factory(name, _unfold(str(value))).defects
+            ]
         except Exception:  # why: e.g. an address whose decoded name holds CR/LF; report, go on
             names.append("HeaderParseError")
     return _unique(names)

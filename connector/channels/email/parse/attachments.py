@@ -5,17 +5,22 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 
-from connector.support.filenames import safe_filename
 from connector.channels.email.parse.headers import POLICY, _encoded_words, _header, _one_line
+from connector.support.filenames import safe_filename
 
 # Parts that carry a report's machinery (bounces, receipts), not a citizen's file.
 _REPORT_PARTS = {
-    "message/delivery-status", "message/global-delivery-status", "message/disposition-notification",
-    "message/global-disposition-notification", "message/feedback-report", "text/rfc822-headers",
+    "message/delivery-status",
+    "message/global-delivery-status",
+    "message/disposition-notification",
+    "message/global-disposition-notification",
+    "message/feedback-report",
+    "text/rfc822-headers",
 }
 
 # The built-in table only: the system's mime.types differs between machines.
 _MIME_TYPES = mimetypes.MimeTypes()
+
 
 def _parts(msg):
     """Every part, containers included, depth first; message/* parts are not opened (an
@@ -57,7 +62,11 @@ def _is_attachment(part, body_parts: set[int]) -> bool:
     media_type = _media_type(part)
     if id(part) in body_parts or media_type in _REPORT_PARTS or media_type.startswith("multipart/"):
         return False
-    return _disposition(part) == "attachment" or not media_type.startswith("text/") or bool(_filename(part))
+    return (
+        _disposition(part) == "attachment"
+        or not media_type.startswith("text/")
+        or bool(_filename(part))
+    )
 
 
 def _attachments(msg, body_parts: set[int], max_bytes: int) -> tuple[list[dict], list[dict]]:
@@ -74,8 +83,17 @@ def _attachment(part, number: int, max_bytes: int) -> tuple[dict, bool]:
     media_type, name = _media_type(part), safe_filename(_filename(part))
     data = _part_bytes(part)
     if data is None or len(data) > max_bytes:
-        reason = "unreadable content" if data is None else f"larger than max_attachment_bytes ({max_bytes})"
-        return {"filename": name, "media_type": media_type, "size": len(data or b""), "reason": reason}, False
+        reason = (
+            "unreadable content"
+            if data is None
+            else f"larger than max_attachment_bytes ({max_bytes})"
+        )
+        return {
+            "filename": name,
+            "media_type": media_type,
+            "size": len(data or b""),
+            "reason": reason,
+        }, False
     content_id, disposition = _content_id(part), _disposition(part)
     return {
         "filename": name or f"attachment-{number}.{_extension(media_type)}",

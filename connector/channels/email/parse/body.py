@@ -9,7 +9,12 @@ from email.message import EmailMessage
 
 import html2text
 
-from connector.channels.email.parse.attachments import _disposition, _leaves, _media_type, _part_bytes
+from connector.channels.email.parse.attachments import (
+    _disposition,
+    _leaves,
+    _media_type,
+    _part_bytes,
+)
 from connector.channels.email.parse.headers import POLICY
 
 
@@ -25,7 +30,9 @@ def _recover_boundary(msg):
     if not match:
         return msg
     # mixed, whatever was declared: get_body still prefers plain text among the parts.
-    head = f'Content-Type: multipart/mixed; boundary="{match.group(1).removesuffix("--")}"\r\n\r\n'.encode("ascii")
+    head = f'Content-Type: multipart/mixed; boundary="{match.group(1).removesuffix("--")}"\r\n\r\n'.encode(
+        "ascii"
+    )
     return _message(head + payload.encode("utf-8", "surrogateescape"))[0]
 
 
@@ -46,8 +53,14 @@ def _find_body(msg, kind: str):
     try:
         return msg.get_body(preferencelist=(kind,))
     except Exception:  # why: get_body trips over a multipart/related whose parts did not parse
-        return next((part for part in _leaves(msg) if _media_type(part) == f"text/{kind}"
-                     and _disposition(part) != "attachment"), None)
+        return next(
+            (
+                part
+                for part in _leaves(msg)
+                if _media_type(part) == f"text/{kind}" and _disposition(part) != "attachment"
+            ),
+            None,
+        )
 
 
 def _part_text(part) -> str | None:
@@ -91,7 +104,9 @@ def _clean_text(text: str | None) -> str | None:
     and after) removed, trimmed; None when nothing is left."""
     if not text:
         return None
-    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = re.sub(
+        r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text.replace("\r\n", "\n").replace("\r", "\n")
+    )
     lines = [line.rstrip() for line in text.split("\n")]
     separators = [i for i, line in enumerate(lines) if line == "--"]
     if separators:

@@ -29,6 +29,7 @@ _MAX_SUBJECT_WORDS = 30
 
 _MSG_ID = re.compile(r"<([^<>\s\x00-\x1f\x7f]+)>")
 
+
 def _header(msg, name: str) -> str | None:
     """The first `name` field as stored (not RFC 2047 decoded), unfolded, 8-bit bytes
     resolved; None when absent."""
@@ -38,7 +39,11 @@ def _header(msg, name: str) -> str | None:
 
 def _header_values(msg, name: str) -> list[str]:
     wanted = name.lower()
-    return [_unfold(_resolve_8bit(str(value))) for key, value in msg.raw_items() if key.lower() == wanted]
+    return [
+        _unfold(_resolve_8bit(str(value)))
+        for key, value in msg.raw_items()
+        if key.lower() == wanted
+    ]
 
 
 def _unfold(value: str) -> str:
@@ -79,7 +84,9 @@ def _one_line(value: str | None) -> str:
     This is what stops an encoded CR/LF from smuggling a second header line."""
     if not value:
         return ""
-    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in value)
+    kept = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in value
+    )
     return re.sub(r"\s+", " ", kept).strip()
 
 
@@ -89,20 +96,22 @@ def _subject(msg) -> str | None:
 
 
 def _uncounted(subject: str) -> str:
-    """"Re[2]:" becomes "Re:" so that its count is not read as a bracket tag."""
+    """ "Re[2]:" becomes "Re:" so that its count is not read as a bracket tag."""
     return _COUNTED.sub(r"\1:", subject)
 
 
 def _tags(subject: str | None) -> list[str]:
-    return [_one_line(tag).lower() for tag in _TAG.findall(_uncounted(subject or "")) if _one_line(tag)]
+    return [
+        _one_line(tag).lower() for tag in _TAG.findall(_uncounted(subject or "")) if _one_line(tag)
+    ]
 
 
 def _clean_subject(subject: str | None) -> str | None:
     if not subject:
         return None
     cleaned = _one_line(_TAG.sub(" ", _uncounted(subject)))
-    while (match := _PREFIX.match(cleaned)):
-        cleaned = cleaned[match.end():].strip()
+    while match := _PREFIX.match(cleaned):
+        cleaned = cleaned[match.end() :].strip()
     return cleaned or None
 
 
@@ -124,8 +133,10 @@ def subject_words(subject: str | None) -> tuple[str, ...]:
 def _address_list(name: str, value: str) -> list[tuple[str, str]]:
     """(display name, addr-spec) pairs; the email package first, parseaddr as the fallback."""
     try:
-        found = [(a.display_name, f"{a.username}@{a.domain}" if a.domain else a.username)
-                 for a in POLICY.header_factory(name, value).addresses]
+        found = [
+            (a.display_name, f"{a.username}@{a.domain}" if a.domain else a.username)
+            for a in POLICY.header_factory(name, value).addresses
+        ]
     except Exception:  # why: some malformed address lists make the policy parser raise
         found = []
     return found or [pair for pair in email.utils.getaddresses([value]) if any(pair)]
@@ -152,7 +163,9 @@ def _sender(msg) -> dict:
 
 
 def _addresses(msg, name: str) -> list[str]:
-    pairs = [pair for value in _header_values(msg, name) for pair in _address_list(name.lower(), value)]
+    pairs = [
+        pair for value in _header_values(msg, name) for pair in _address_list(name.lower(), value)
+    ]
     return _unique([address for _, raw in pairs if (address := _normal_address(raw))])
 
 

@@ -10,6 +10,7 @@ from connector.channels.email.parse.headers import _header, _one_line
 
 def _noise(msg, sender: dict, own_domains: tuple[str, ...]) -> dict | None:
     """What kind of machine-made mail this is (first rule that matches), or None."""
+
     def found(kind, header, value):
         return {"kind": kind, "reason": f"{header}: {_one_line(value)[:120]}".rstrip()}
 
@@ -21,7 +22,11 @@ def _noise(msg, sender: dict, own_domains: tuple[str, ...]) -> dict | None:
             return found("auto_reply", name, value)
     precedence = (_header(msg, "Precedence") or "").strip().lower()
     if precedence in ("bulk", "junk", "list", "auto_reply", "auto-reply"):
-        return found("list" if precedence in ("bulk", "junk", "list") else "auto_reply", "Precedence", precedence)
+        return found(
+            "list" if precedence in ("bulk", "junk", "list") else "auto_reply",
+            "Precedence",
+            precedence,
+        )
     if re.fullmatch(r"\s*<\s*>\s*", _header(msg, "Return-Path") or "x"):
         return found("bounce", "Return-Path", "<>")
     local = (sender["address"] or "").rpartition("@")[0].lower()

@@ -8,8 +8,12 @@ from connector.channels.email.parse.body import _clean_text
 
 _QUOTE_START = re.compile(r"^\s*(?:On|Pada)\s", re.IGNORECASE)
 _QUOTE_END = re.compile(r"(?:wrote|menulis)\s*:\s*$", re.IGNORECASE)
-_ORIGINAL = re.compile(r"^\s*-{2,}\s*(?:original message|pesan asli|pesan awal)\s*-{2,}\s*$", re.IGNORECASE)
-_FORWARDED = re.compile(r"-{2,}\s*(?:forwarded message|pesan (?:yang )?diteruskan|pesan terusan)", re.IGNORECASE)
+_ORIGINAL = re.compile(
+    r"^\s*-{2,}\s*(?:original message|pesan asli|pesan awal)\s*-{2,}\s*$", re.IGNORECASE
+)
+_FORWARDED = re.compile(
+    r"-{2,}\s*(?:forwarded message|pesan (?:yang )?diteruskan|pesan terusan)", re.IGNORECASE
+)
 # Outlook's header block in English, Indonesian and German ("AW:" replies): Von/Gesendet.
 _HEADER_FROM = re.compile(r"^\s*\*?(?:From|Dari|Von)\s*:\*?\s+\S", re.IGNORECASE)
 _HEADER_SENT = re.compile(r"^\s*\*?(?:Sent|Date|Dikirim|Tanggal|Gesendet|Datum)\s*:", re.IGNORECASE)
@@ -18,7 +22,9 @@ _HEADER_SENT = re.compile(r"^\s*\*?(?:Sent|Date|Dikirim|Tanggal|Gesendet|Datum)\
 _MOBILE_SIGNATURE = re.compile(
     r"^\s*(?:sent from|dikirim dari|get outlook for|dapatkan outlook untuk)\b(?=.*\b(?:iphone|ipad|android|ponsel"
     r"|samsung|galaxy|xiaomi|redmi|oppo|vivo|huawei|realme|perangkat|seluler|mobile|yahoo|outlook|gmail|mail)\b)"
-    r".{0,60}$", re.IGNORECASE)
+    r".{0,60}$",
+    re.IGNORECASE,
+)
 
 
 def _reply_part(text: str | None) -> str | None:
@@ -60,9 +66,11 @@ def _outlook_block(lines: list[str], i: int) -> bool:
     """A "From:/Dari:/Von:" line starting a header block with a "Sent:/Dikirim:/Date:" line, that
     shows an address or follows a rule line: an Indonesian letter also opens with "Dari:"
     and "Tanggal:", and a forwarded message's block is content, not a quote."""
-    if not _HEADER_FROM.match(lines[i]) or not any(_HEADER_SENT.match(n) for n in lines[i + 1: i + 5]):
+    if not _HEADER_FROM.match(lines[i]) or not any(
+        _HEADER_SENT.match(n) for n in lines[i + 1 : i + 5]
+    ):
         return False
-    before = [p.strip() for p in lines[max(0, i - 3): i] if p.strip()]
+    before = [p.strip() for p in lines[max(0, i - 3) : i] if p.strip()]
     if before and _FORWARDED.search(before[-1]):
         return False
     return "@" in lines[i] or bool(before and set(before[-1]) <= set("_-"))
@@ -72,7 +80,7 @@ def _wrote_within(lines: list[str], start: int) -> int:
     """How many lines the "On … wrote:" header spans (0: not a header). Gmail wraps its
     "Pada … <address> menulis:" line, so look up to three lines ahead."""
     joined = ""
-    for size, line in enumerate(lines[start: start + 3], 1):
+    for size, line in enumerate(lines[start : start + 3], 1):
         if not line.strip():
             return 0
         joined += " " + line
